@@ -1,0 +1,119 @@
+# userbpf build. `make` builds the CLI, plugin and libraries into build/; `make check` runs every
+# test; `make check SANITIZE=1` runs them under ASan+UBSan (in build/san); `make bench` benchmarks;
+# `make install PREFIX=...` installs. Sources are found by wildcard: a new src/*/x.c joins the library,
+# a new tests/unit/test_x.c becomes a test binary, with no Makefile edit.
+
+PREFIX     ?= /usr/local
+CC         ?= cc
+BPF_CLANG  ?= clang-19
+FUZZ_CC    ?= clang-19
+WERROR     ?=
+SANITIZE   ?=
+# DISPATCH=switch builds the interpreter with a switch instead of computed goto.
+DISPATCH   ?=
+
+ifeq ($(SANITIZE),1)
+BUILD      ?= build/san
+SANFLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(DISPATCH),switch)
+BUILD      ?= build/switch
+else
+BUILD      ?= build
+endif
+
+OPT        ?= -O2
+WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+	      -Wpointer-arith -Wformat=2
+ifeq ($(WERROR),1)
+WARN       += -Werror
+endif
+CPPFLAGS   += -Iinclude -Isrc -D_GNU_SOURCE
+ifeq ($(DISPATCH),switch)
+CPPFLAGS   += -DUSERBPF_DISPATCH_SWITCH
+endif
+CFLAGS     ?= $(OPT) -g
+CFLAGS     += -std=gnu11 -fPIC -fvisibility=hidden $(WARN) $(SANFLAGS)
+LDFLAGS    += $(SANFLAGS)
+LDLIBS     += -lpthread -lm
+
+# Core library sources: every src/*/*.c except the optional kernel backend (linked separately later).
+LIB_SRCS   := $(sort $(filter-out src/kernel/%,$(wildcard src/*/*.c)))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_SRCS   := $(sort $(wildcard tools/userbpf/*.c))
+CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+PLUGIN_SRCS:= $(sort $(wildcard tools/plugin/*.c))
+PLUGIN_OBJS:= $(PLUGIN_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BINS  := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_LIB_SRCS := $(sort $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c)))
+TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+KTEST_SRCS := $(sort $(wildcard tests/kernel/*.c))
+KTEST_BINS := $(KTEST_SRCS:tests/kernel/%.c=$(BUILD)/tests/kernel_%)
+
+LIB_A      := $(BUILD)/lib/libuserbpf.a
+LIB_SO     := $(BUILD)/lib/libuserbpf.so
+CLI        := $(BUILD)/bin/userbpf
+PLUGIN     := $(BUILD)/bin/userbpf-plugin
+
+.PHONY: all check check-unit check-all bench fuzz install clean format
+all: $(LIB_A) $(LIB_SO) $(CLI) $(PLUGIN) $(TEST_BINS) $(KTEST_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,libuserbpf.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(CLI): $(CLI_OBJS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS)
+
+$(PLUGIN): $(PLUGIN_OBJS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(PLUGIN_OBJS) $(LIB_A) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_LIB_OBJS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/kernel_%: tests/kernel/%.c $(TEST_LIB_OBJS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) $(LDFLAGS) $(LDLIBS)
+
+# The whole suite: unit tests, conformance through the plugin, CLI tests, kernel differential tests,
+# and the switch-dispatch build of the interpreter. Ends with one "N passed, N failed" line.
+check: all
+	@BUILD=$(BUILD) tests/run_tests.sh
+
+bench:
+	@$(MAKE) --no-print-directory -C bench BUILD=$(abspath $(BUILD))/bench LIB=$(abspath $(LIB_A)) all run
+
+# libFuzzer targets (clang), FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 20
+fuzz:
+	@tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/userbpf
+	install -m 755 $(CLI) $(PLUGIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libuserbpf.so.0
+	ln -sf libuserbpf.so.0 $(DESTDIR)$(PREFIX)/lib/libuserbpf.so
+	install -m 644 include/userbpf/*.h $(DESTDIR)$(PREFIX)/include/userbpf/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define USERBPF_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/userbpf/userbpf.h | paste -sd.)|' \
+	    userbpf.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/userbpf.pc
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
