@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,13 +54,14 @@ static int cmp_span(const void *a, const void *b)
 	return x->end < y->end ? -1 : x->end > y->end;
 }
 
-static const char *span_name(const struct userbpf_object *obj, const struct span *s)
+static void span_name(const struct userbpf_object *obj, const struct span *s, char *buf, size_t size)
 {
 	if (s->sec == -1)
-		return "the ELF header";
-	if (s->sec == -2)
-		return "the section header table";
-	return loader_sec_name(obj, s->sec);
+		snprintf(buf, size, "the ELF header");
+	else if (s->sec == -2)
+		snprintf(buf, size, "the section header table");
+	else
+		snprintf(buf, size, "section '%s'", loader_sec_name(obj, s->sec));
 }
 
 /* Every section with file contents lies inside the file and overlaps nothing else. */
@@ -84,9 +86,11 @@ static int check_layout(struct userbpf_object *obj, const GElf_Ehdr *eh)
 		if (sp[i].start < sp[i - 1].end) {
 			const struct span *a = sp[i].sec >= 0 ? &sp[i] : &sp[i - 1];
 			const struct span *b = a == &sp[i] ? &sp[i - 1] : &sp[i];
+			char bname[300];
+			span_name(obj, b, bname, sizeof(bname));
 			err = loader_err(obj, a->sec >= 0 ? a->sec : -1, a->start,
-					 "overlaps %s (0x%llx..0x%llx)", span_name(obj, b),
-					 (unsigned long long)b->start, (unsigned long long)b->end);
+					 "overlaps %s (0x%llx..0x%llx)", bname, (unsigned long long)b->start,
+					 (unsigned long long)b->end);
 			break;
 		}
 	}
