@@ -71,6 +71,9 @@ struct stmt {
 	int nops;
 };
 
+/* Printf arguments for "%s%.*s": a number as written, with its '-'. */
+#define NUM_ARGS(N) (N)->neg ? "-" : "", (N)->len, (N)->s
+
 struct label {
 	const char *name;
 	int len;
@@ -158,7 +161,8 @@ static bool ident_char(int ch)
 /* "r5", "w10": a register name of the C syntax; *reg gets the number. */
 static bool reg_name(const char *s, int len, char *kind, int *reg)
 {
-	if (len < 2 || len > 4 || (s[0] != 'r' && s[0] != 'w'))
+	char k = (char)tolower((unsigned char)s[0]);
+	if (len < 2 || len > 4 || (k != 'r' && k != 'w'))
 		return false;
 	int v = 0;
 	for (int i = 1; i < len; i++) {
@@ -166,7 +170,7 @@ static bool reg_name(const char *s, int len, char *kind, int *reg)
 			return false;
 		v = v * 10 + (s[i] - '0');
 	}
-	*kind = s[0];
+	*kind = k;
 	*reg = v;
 	return true;
 }
@@ -374,9 +378,8 @@ static int parse_num(struct ctx *c, struct num *n, const char *what)
 {
 	struct tok *t = peek(c);
 	char d[48];
+	int sign_col = t->col;
 	memset(n, 0, sizeof(*n));
-	n->col = t->col;
-	n->s = t->s;
 	if (is_punct(t, "-") || is_punct(t, "+")) {
 		n->neg = t->s[0] == '-';
 		next(c);
@@ -385,10 +388,13 @@ static int parse_num(struct ctx *c, struct num *n, const char *what)
 	if (t->type != T_NUM)
 		return err_at(c, t->col, "expected %s, got %s", what, tok_desc(t, d, sizeof(d)));
 	next(c);
+	/* A '-' belongs to the value; a '+' is only a separator ("[%r1+4]", "goto +3"). */
+	n->col = n->neg ? sign_col : t->col;
 	n->mag = t->val;
 	n->hex = t->hex;
 	n->ovf = t->ovf;
-	n->len = (int)(t->s + t->len - n->s);
+	n->s = t->s;
+	n->len = t->len;
 	return 0;
 }
 
@@ -593,9 +599,9 @@ static int check_imm32(struct ctx *c, const struct num *n, int32_t *out)
 	if (!ok)
 		return err_at(
 		    c, n->col,
-		    "immediate %.*s out of 32-bit range (decimal: -2147483648..2147483647, hex: up to "
+		    "immediate %s%.*s out of 32-bit range (decimal: -2147483648..2147483647, hex: up to "
 		    "0xffffffff)",
-		    n->len, n->s);
+		    NUM_ARGS(n));
 	uint32_t v = (uint32_t)n->mag;
 	*out = (int32_t)(n->neg ? (uint32_t)0 - v : v);
 	return 0;
@@ -605,7 +611,7 @@ static int check_imm32(struct ctx *c, const struct num *n, int32_t *out)
 static int check_any32(struct ctx *c, const struct num *n, int32_t *out)
 {
 	if (n->ovf || (n->neg ? n->mag > 0x80000000ull : n->mag > 0xffffffffull))
-		return err_at(c, n->col, "value %.*s does not fit 32 bits", n->len, n->s);
+		return err_at(c, n->col, "value %s%.*s does not fit 32 bits", NUM_ARGS(n));
 	uint32_t v = (uint32_t)n->mag;
 	*out = (int32_t)(n->neg ? (uint32_t)0 - v : v);
 	return 0;
@@ -614,7 +620,7 @@ static int check_any32(struct ctx *c, const struct num *n, int32_t *out)
 static int check_off16(struct ctx *c, const struct num *n, int16_t *out, const char *what)
 {
 	if (n->ovf || (n->neg ? n->mag > 32768 : n->mag > 32767))
-		return err_at(c, n->col, "%s %.*s out of 16-bit range (-32768..32767)", what, n->len, n->s);
+		return err_at(c, n->col, "%s %s%.*s out of 16-bit range (-32768..32767)", what, NUM_ARGS(n));
 	*out = (int16_t)(n->neg ? -(int32_t)n->mag : (int32_t)n->mag);
 	return 0;
 }
@@ -622,7 +628,7 @@ static int check_off16(struct ctx *c, const struct num *n, int16_t *out, const c
 static int check_imm64(struct ctx *c, const struct num *n, uint64_t *out)
 {
 	if (n->ovf || (n->neg && n->mag > 0x8000000000000000ull))
-		return err_at(c, n->col, "immediate %.*s out of 64-bit range", n->len, n->s);
+		return err_at(c, n->col, "immediate %s%.*s out of 64-bit range", NUM_ARGS(n));
 	*out = n->neg ? (uint64_t)0 - n->mag : n->mag;
 	return 0;
 }
@@ -1380,7 +1386,8 @@ static int parse_insn_directive(struct ctx *c)
 	if (rc)
 		return rc;
 	if (n.neg || n.ovf)
-		return err_at(c, n.col, "instruction word %.*s does not fit 64 unsigned bits", n.len, n.s);
+		return err_at(c, n.col, "instruction word %s%.*s does not fit 64 unsigned bits",
+			      NUM_ARGS(&n));
 	if ((rc = want_end(c)))
 		return rc;
 	uint8_t b[8];
@@ -1397,7 +1404,7 @@ static int assemble_line(struct ctx *c, const char *line, int len)
 	if (rc)
 		return rc;
 	/* Labels: NAME ':' (several may precede an instruction). */
-	while (peek(c)->type == T_IDENT && is_punct(peek_at(c, 1), ":")) {
+	while ((peek(c)->type == T_IDENT || peek(c)->type == T_REG) && is_punct(peek_at(c, 1), ":")) {
 		if ((rc = define_label(c, next(c))))
 			return rc;
 		next(c);
