@@ -15,9 +15,9 @@
 struct array_map {
 	struct userbpf_map map;
 	uint32_t stride;
-	char *values;     /* array, percpu_array, devmap, cpumap, xskmap */
-	void **ptrs;      /* prog_array: programs; array_of_maps: maps */
-	uint32_t *ids;    /* prog_array: the id each program was stored with */
+	char *values;	  /* array, percpu_array, devmap, cpumap, xskmap */
+	void **ptrs;	  /* prog_array: programs; array_of_maps: maps */
+	uint32_t *ids;	  /* prog_array: the id each program was stored with */
 	uint8_t *present; /* devmap, cpumap, xskmap */
 	pthread_mutex_t lock;
 };
@@ -315,54 +315,55 @@ static void array_free(struct userbpf_map *m)
 }
 
 static const struct map_ops array_ops = {
-	.free = array_free,
-	.lookup = array_lookup,
-	.update = array_update,
-	.delete = array_delete,
-	.sys_lookup = array_sys_lookup,
-	.sys_update = array_sys_update,
-	.get_next_key = array_next_key,
+    .free = array_free,
+    .lookup = array_lookup,
+    .update = array_update,
+    .delete = array_delete,
+    .sys_lookup = array_sys_lookup,
+    .sys_update = array_sys_update,
+    .get_next_key = array_next_key,
 };
 
 static const struct map_ops percpu_array_ops = {
-	.free = array_free,
-	.lookup = percpu_array_lookup,
-	.update = array_update,
-	.delete = array_delete,
-	.lookup_percpu = percpu_array_lookup_cpu,
-	.sys_lookup = array_sys_lookup,
-	.sys_update = array_sys_update,
-	.get_next_key = array_next_key,
+    .free = array_free,
+    .lookup = percpu_array_lookup,
+    .update = array_update,
+    .delete = array_delete,
+    .lookup_percpu = percpu_array_lookup_cpu,
+    .sys_lookup = array_sys_lookup,
+    .sys_update = array_sys_update,
+    .get_next_key = array_next_key,
 };
 
 static const struct map_ops prog_array_ops = {
-	.free = array_free,
-	.delete = fd_delete,
-	.sys_lookup = fd_sys_lookup,
-	.sys_update = fd_sys_update,
-	.get_next_key = array_next_key,
+    .free = array_free,
+    .delete = fd_delete,
+    .sys_lookup = fd_sys_lookup,
+    .sys_update = fd_sys_update,
+    .get_next_key = array_next_key,
 };
 
 static const struct map_ops array_of_maps_ops = {
-	.free = array_free,
-	.lookup = of_maps_lookup,
-	.sys_lookup = fd_sys_lookup,
-	.sys_update = fd_sys_update,
-	.sys_delete = NULL,
-	.delete = fd_delete,
-	.get_next_key = array_next_key,
+    .free = array_free,
+    .lookup = of_maps_lookup,
+    .sys_lookup = fd_sys_lookup,
+    .sys_update = fd_sys_update,
+    .sys_delete = NULL,
+    .delete = fd_delete,
+    .get_next_key = array_next_key,
 };
 
 static const struct map_ops redir_ops = {
-	.free = array_free,
-	.lookup = redir_lookup,
-	.delete = redir_delete,
-	.sys_lookup = redir_sys_lookup,
-	.sys_update = redir_sys_update,
-	.get_next_key = array_next_key,
+    .free = array_free,
+    .lookup = redir_lookup,
+    .delete = redir_delete,
+    .sys_lookup = redir_sys_lookup,
+    .sys_update = redir_sys_update,
+    .get_next_key = array_next_key,
 };
 
-#define ARRAY_FLAGS (MAP_F_NUMA_NODE | USERBPF_F_MMAPABLE | MAP_F_ACCESS_MASK | MAP_F_PRESERVE_ELEMS | MAP_F_INNER_MAP)
+#define ARRAY_FLAGS                                                                                          \
+	(MAP_F_NUMA_NODE | USERBPF_F_MMAPABLE | MAP_F_ACCESS_MASK | MAP_F_PRESERVE_ELEMS | MAP_F_INNER_MAP)
 
 struct userbpf_map *map_array_create(const struct map_attr *at)
 {
@@ -370,7 +371,8 @@ struct userbpf_map *map_array_create(const struct map_attr *at)
 	const struct map_ops *ops;
 	uint32_t allowed = ARRAY_FLAGS;
 	bool fd = t == USERBPF_MAP_TYPE_PROG_ARRAY || t == USERBPF_MAP_TYPE_ARRAY_OF_MAPS;
-	bool redir = t == USERBPF_MAP_TYPE_DEVMAP || t == USERBPF_MAP_TYPE_CPUMAP || t == USERBPF_MAP_TYPE_XSKMAP;
+	bool redir =
+	    t == USERBPF_MAP_TYPE_DEVMAP || t == USERBPF_MAP_TYPE_CPUMAP || t == USERBPF_MAP_TYPE_XSKMAP;
 
 	if (at->key_size != 4 || at->value_size == 0 || at->max_entries == 0) {
 		errno = EINVAL;

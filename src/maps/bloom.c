@@ -97,14 +97,14 @@ static void bloom_free(struct userbpf_map *m)
 }
 
 static const struct map_ops bloom_ops = {
-	.free = bloom_free,
-	.push = bloom_push,
-	.pop = bloom_pop,
-	.peek = bloom_peek,
-	.delete = bloom_delete,
-	.sys_lookup = bloom_sys_lookup,
-	.sys_update = bloom_sys_update,
-	.get_next_key = bloom_next_key,
+    .free = bloom_free,
+    .push = bloom_push,
+    .pop = bloom_pop,
+    .peek = bloom_peek,
+    .delete = bloom_delete,
+    .sys_lookup = bloom_sys_lookup,
+    .sys_update = bloom_sys_update,
+    .get_next_key = bloom_next_key,
 };
 
 struct userbpf_map *map_bloom_create(const struct map_attr *a)

@@ -27,11 +27,11 @@
 #include <stdlib.h>
 
 struct htab_elem {
-	struct htab_elem *next;  /* bucket chain, or free list */
+	struct htab_elem *next;	 /* bucket chain, or free list */
 	struct htab_elem *lprev; /* LRU list (under lru_lock) */
 	struct htab_elem *lnext;
 	uint32_t hash;
-	uint8_t ref;     /* LRU reference bit (atomic) */
+	uint8_t ref;	 /* LRU reference bit (atomic) */
 	uint8_t in_hash; /* linked in a bucket (atomic; changed under the bucket lock) */
 	uint8_t pad[2];
 	char data[] __attribute__((aligned(8))); /* key, round_up(key_size, 8), then the value area */
@@ -64,9 +64,9 @@ struct htab {
 	struct htab_elem lru_head; /* lnext = most recent, lprev = oldest */
 };
 
-#define H(m) map_container_of(m, struct htab, map)
+#define H(m)	     map_container_of(m, struct htab, map)
 #define LRU_SCAN_MAX 128
-#define CHUNK_ELEMS 1024u
+#define CHUNK_ELEMS  1024u
 
 /* ---- hashing ----------------------------------------------------------------------------------- */
 
@@ -651,32 +651,33 @@ static void htab_free(struct userbpf_map *m)
 }
 
 static const struct map_ops htab_ops = {
-	.free = htab_free,
-	.lookup = htab_lookup,
-	.update = htab_update,
-	.delete = htab_delete,
-	.sys_lookup = htab_sys_lookup,
-	.sys_update = htab_sys_update,
-	.sys_lookup_and_delete = htab_sys_lookup_and_delete,
-	.get_next_key = htab_next_key,
-	.lookup_batch = htab_batch,
+    .free = htab_free,
+    .lookup = htab_lookup,
+    .update = htab_update,
+    .delete = htab_delete,
+    .sys_lookup = htab_sys_lookup,
+    .sys_update = htab_sys_update,
+    .sys_lookup_and_delete = htab_sys_lookup_and_delete,
+    .get_next_key = htab_next_key,
+    .lookup_batch = htab_batch,
 };
 
 static const struct map_ops htab_percpu_ops = {
-	.free = htab_free,
-	.lookup = htab_lookup,
-	.update = htab_update,
-	.delete = htab_delete,
-	.lookup_percpu = htab_lookup_percpu,
-	.sys_lookup = htab_sys_lookup,
-	.sys_update = htab_sys_update,
-	.sys_lookup_and_delete = htab_sys_lookup_and_delete,
-	.get_next_key = htab_next_key,
-	.lookup_batch = htab_batch,
+    .free = htab_free,
+    .lookup = htab_lookup,
+    .update = htab_update,
+    .delete = htab_delete,
+    .lookup_percpu = htab_lookup_percpu,
+    .sys_lookup = htab_sys_lookup,
+    .sys_update = htab_sys_update,
+    .sys_lookup_and_delete = htab_sys_lookup_and_delete,
+    .get_next_key = htab_next_key,
+    .lookup_batch = htab_batch,
 };
 
-#define HTAB_FLAGS                                                                                     \
-	(USERBPF_F_NO_PREALLOC | USERBPF_F_NO_COMMON_LRU | MAP_F_NUMA_NODE | MAP_F_ACCESS_MASK | MAP_F_ZERO_SEED)
+#define HTAB_FLAGS                                                                                           \
+	(USERBPF_F_NO_PREALLOC | USERBPF_F_NO_COMMON_LRU | MAP_F_NUMA_NODE | MAP_F_ACCESS_MASK |             \
+	 MAP_F_ZERO_SEED)
 
 struct userbpf_map *map_hash_create(const struct map_attr *a)
 {

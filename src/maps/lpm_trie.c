@@ -43,7 +43,7 @@ struct lpm_map {
 	uint64_t nodes_made, nodes_max;
 };
 
-#define L(m) map_container_of(m, struct lpm_map, map)
+#define L(m)	  map_container_of(m, struct lpm_map, map)
 #define LPM_CHUNK 256u
 
 static inline int extract_bit(const unsigned char *data, uint32_t index)
@@ -376,13 +376,13 @@ static void lpm_free(struct userbpf_map *m)
 }
 
 static const struct map_ops lpm_ops = {
-	.free = lpm_free,
-	.lookup = lpm_lookup,
-	.update = lpm_update,
-	.delete = lpm_delete,
-	.sys_lookup = lpm_sys_lookup,
-	.sys_update = lpm_sys_update,
-	.get_next_key = lpm_next_key,
+    .free = lpm_free,
+    .lookup = lpm_lookup,
+    .update = lpm_update,
+    .delete = lpm_delete,
+    .sys_lookup = lpm_sys_lookup,
+    .sys_update = lpm_sys_update,
+    .get_next_key = lpm_next_key,
 };
 
 struct userbpf_map *map_lpm_create(const struct map_attr *a)

@@ -16,8 +16,8 @@
 
 static pthread_mutex_t cpu_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned int nr_cpus_cur; /* 0 until first read */
-static int percpu_live;          /* per-CPU maps alive */
-static unsigned int cpu_rr;      /* round-robin slot for threads without one */
+static int percpu_live;		 /* per-CPU maps alive */
+static unsigned int cpu_rr;	 /* round-robin slot for threads without one */
 static __thread unsigned int tls_cpu_plus1;
 
 #define MAX_CPUS 4096u
@@ -173,25 +173,25 @@ void map_prog_put(void *prog)
 /* ---- creation and common attributes ------------------------------------------------------------ */
 
 static const char *const type_names[] = {
-	[USERBPF_MAP_TYPE_UNSPEC] = "unspec",
-	[USERBPF_MAP_TYPE_HASH] = "hash",
-	[USERBPF_MAP_TYPE_ARRAY] = "array",
-	[USERBPF_MAP_TYPE_PROG_ARRAY] = "prog_array",
-	[USERBPF_MAP_TYPE_PERF_EVENT_ARRAY] = "perf_event_array",
-	[USERBPF_MAP_TYPE_PERCPU_HASH] = "percpu_hash",
-	[USERBPF_MAP_TYPE_PERCPU_ARRAY] = "percpu_array",
-	[USERBPF_MAP_TYPE_LRU_HASH] = "lru_hash",
-	[USERBPF_MAP_TYPE_LRU_PERCPU_HASH] = "lru_percpu_hash",
-	[USERBPF_MAP_TYPE_LPM_TRIE] = "lpm_trie",
-	[USERBPF_MAP_TYPE_ARRAY_OF_MAPS] = "array_of_maps",
-	[USERBPF_MAP_TYPE_HASH_OF_MAPS] = "hash_of_maps",
-	[USERBPF_MAP_TYPE_DEVMAP] = "devmap",
-	[USERBPF_MAP_TYPE_CPUMAP] = "cpumap",
-	[USERBPF_MAP_TYPE_XSKMAP] = "xskmap",
-	[USERBPF_MAP_TYPE_QUEUE] = "queue",
-	[USERBPF_MAP_TYPE_STACK] = "stack",
-	[USERBPF_MAP_TYPE_RINGBUF] = "ringbuf",
-	[USERBPF_MAP_TYPE_BLOOM_FILTER] = "bloom_filter",
+    [USERBPF_MAP_TYPE_UNSPEC] = "unspec",
+    [USERBPF_MAP_TYPE_HASH] = "hash",
+    [USERBPF_MAP_TYPE_ARRAY] = "array",
+    [USERBPF_MAP_TYPE_PROG_ARRAY] = "prog_array",
+    [USERBPF_MAP_TYPE_PERF_EVENT_ARRAY] = "perf_event_array",
+    [USERBPF_MAP_TYPE_PERCPU_HASH] = "percpu_hash",
+    [USERBPF_MAP_TYPE_PERCPU_ARRAY] = "percpu_array",
+    [USERBPF_MAP_TYPE_LRU_HASH] = "lru_hash",
+    [USERBPF_MAP_TYPE_LRU_PERCPU_HASH] = "lru_percpu_hash",
+    [USERBPF_MAP_TYPE_LPM_TRIE] = "lpm_trie",
+    [USERBPF_MAP_TYPE_ARRAY_OF_MAPS] = "array_of_maps",
+    [USERBPF_MAP_TYPE_HASH_OF_MAPS] = "hash_of_maps",
+    [USERBPF_MAP_TYPE_DEVMAP] = "devmap",
+    [USERBPF_MAP_TYPE_CPUMAP] = "cpumap",
+    [USERBPF_MAP_TYPE_XSKMAP] = "xskmap",
+    [USERBPF_MAP_TYPE_QUEUE] = "queue",
+    [USERBPF_MAP_TYPE_STACK] = "stack",
+    [USERBPF_MAP_TYPE_RINGBUF] = "ringbuf",
+    [USERBPF_MAP_TYPE_BLOOM_FILTER] = "bloom_filter",
 };
 
 const char *userbpf_map_type_name(enum userbpf_map_type type)
@@ -252,11 +252,11 @@ struct userbpf_map *userbpf_map_create(enum userbpf_map_type type, const char *n
 				       const struct userbpf_map_create_opts *opts)
 {
 	struct map_attr a = {
-		.type = type,
-		.key_size = key_size,
-		.value_size = value_size,
-		.max_entries = max_entries,
-		.lock_off = -1,
+	    .type = type,
+	    .key_size = key_size,
+	    .value_size = value_size,
+	    .max_entries = max_entries,
+	    .lock_off = -1,
 	};
 	if (opts) {
 		if (opts->sz < sizeof(size_t)) {
@@ -486,7 +486,7 @@ int userbpf_map_delete_elem(struct userbpf_map *map, const void *key)
 		return map->ops->sys_delete(map, key);
 	if (!map->ops->delete)
 		return -EINVAL;
-	return (int)map->ops->delete(map, key);
+	return (int)map->ops->delete (map, key);
 }
 
 int userbpf_map_lookup_and_delete_elem(struct userbpf_map *map, const void *key, void *value)
@@ -610,7 +610,8 @@ int userbpf_map_lookup_batch(struct userbpf_map *map, void *in_batch, void *out_
 }
 
 int userbpf_map_lookup_and_delete_batch(struct userbpf_map *map, void *in_batch, void *out_batch, void *keys,
-					void *values, uint32_t *count, const struct userbpf_map_batch_opts *opts)
+					void *values, uint32_t *count,
+					const struct userbpf_map_batch_opts *opts)
 {
 	uint64_t ef;
 	if (!map || !count || !keys || !values || !out_batch)
@@ -637,7 +638,8 @@ int userbpf_map_update_batch(struct userbpf_map *map, const void *keys, const vo
 	size_t ks = map->key_size, vs = user_value_size(map);
 	uint32_t i;
 	for (i = 0; i < *count; i++) {
-		err = map->ops->sys_update(map, (const char *)keys + i * ks, (const char *)values + i * vs, ef);
+		err =
+		    map->ops->sys_update(map, (const char *)keys + i * ks, (const char *)values + i * vs, ef);
 		if (err)
 			break;
 	}
@@ -688,7 +690,7 @@ long map_delete(struct userbpf_map *m, const void *key)
 {
 	if (!m->ops->delete)
 		return -EINVAL;
-	return m->ops->delete(m, key);
+	return m->ops->delete (m, key);
 }
 
 long map_push(struct userbpf_map *m, const void *value, uint64_t flags)

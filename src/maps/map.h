@@ -28,27 +28,27 @@
 #endif
 
 /* Kernel flag values used inside the module. */
-#define MAP_F_NUMA_NODE (1u << 2)
-#define MAP_F_RDONLY (1u << 3)
-#define MAP_F_WRONLY (1u << 4)
-#define MAP_F_ZERO_SEED (1u << 6)
-#define MAP_F_PRESERVE_ELEMS (1u << 11)
-#define MAP_F_INNER_MAP (1u << 12)
-#define MAP_F_ACCESS_MASK (MAP_F_RDONLY | MAP_F_WRONLY | USERBPF_F_RDONLY_PROG | USERBPF_F_WRONLY_PROG)
-#define MAP_F_CURRENT_CPU 0xffffffffULL
-#define MAP_F_INDEX_MASK 0xffffffffULL
-#define MAP_F_CTXLEN_MASK (0xfffffULL << 32)
-#define MAP_RB_NO_WAKEUP 1
-#define MAP_RB_FORCE_WAKEUP 2
-#define MAP_RB_AVAIL_DATA 0
-#define MAP_RB_RING_SIZE 1
-#define MAP_RB_CONS_POS 2
-#define MAP_RB_PROD_POS 3
-#define MAP_RINGBUF_BUSY_BIT (1u << 31)
+#define MAP_F_NUMA_NODE		(1u << 2)
+#define MAP_F_RDONLY		(1u << 3)
+#define MAP_F_WRONLY		(1u << 4)
+#define MAP_F_ZERO_SEED		(1u << 6)
+#define MAP_F_PRESERVE_ELEMS	(1u << 11)
+#define MAP_F_INNER_MAP		(1u << 12)
+#define MAP_F_ACCESS_MASK	(MAP_F_RDONLY | MAP_F_WRONLY | USERBPF_F_RDONLY_PROG | USERBPF_F_WRONLY_PROG)
+#define MAP_F_CURRENT_CPU	0xffffffffULL
+#define MAP_F_INDEX_MASK	0xffffffffULL
+#define MAP_F_CTXLEN_MASK	(0xfffffULL << 32)
+#define MAP_RB_NO_WAKEUP	1
+#define MAP_RB_FORCE_WAKEUP	2
+#define MAP_RB_AVAIL_DATA	0
+#define MAP_RB_RING_SIZE	1
+#define MAP_RB_CONS_POS		2
+#define MAP_RB_PROD_POS		3
+#define MAP_RINGBUF_BUSY_BIT	(1u << 31)
 #define MAP_RINGBUF_DISCARD_BIT (1u << 30)
-#define MAP_RINGBUF_HDR_SZ 8
+#define MAP_RINGBUF_HDR_SZ	8
 
-#define MAP_ROUND_UP(x, a) (((x) + (a)-1) / (a) * (a))
+#define MAP_ROUND_UP(x, a)		    (((x) + (a)-1) / (a) * (a))
 #define map_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void map_cpu_relax(void)
@@ -117,7 +117,7 @@ struct userbpf_map {
 	uint32_t max_entries;
 	uint32_t map_flags;
 	uint32_t map_extra;
-	int32_t lock_off;     /* offset of the bpf_spin_lock in the value, -1 if none */
+	int32_t lock_off; /* offset of the bpf_spin_lock in the value, -1 if none */
 	uint32_t id;
 	uint32_t nr_cpus;     /* slots of a per-CPU map (fixed at creation) */
 	uint32_t pcpu_stride; /* round_up(value_size, 8) */
@@ -149,7 +149,8 @@ USERBPF_HIDDEN struct userbpf_map *map_bloom_create(const struct map_attr *a);
 USERBPF_HIDDEN struct userbpf_map *map_perf_create(const struct map_attr *a);
 
 /* Fill the common header (after the type's allocation); 0 or -errno. */
-USERBPF_HIDDEN int map_init_common(struct userbpf_map *m, const struct map_attr *a, const struct map_ops *ops);
+USERBPF_HIDDEN int map_init_common(struct userbpf_map *m, const struct map_attr *a,
+				   const struct map_ops *ops);
 
 /* Copy a value, leaving the destination's bpf_spin_lock word alone (kernel copy_map_value). */
 static inline void map_copy_value(const struct userbpf_map *m, void *dst, const void *src)
@@ -164,9 +165,11 @@ static inline void map_copy_value(const struct userbpf_map *m, void *dst, const 
 }
 
 /* BPF_F_LOCK copy: under the spin lock of `locked` (which is dst or src, a value in the map). */
-USERBPF_HIDDEN void map_copy_value_locked(const struct userbpf_map *m, void *dst, const void *src, bool lock_src);
+USERBPF_HIDDEN void map_copy_value_locked(const struct userbpf_map *m, void *dst, const void *src,
+					  bool lock_src);
 /* Copy a value out to user space: lock word reads as zero. */
-USERBPF_HIDDEN void map_copy_value_out(const struct userbpf_map *m, void *dst, const void *src, uint64_t flags);
+USERBPF_HIDDEN void map_copy_value_out(const struct userbpf_map *m, void *dst, const void *src,
+				       uint64_t flags);
 /* Validate BPF_ANY/NOEXIST/EXIST(/F_LOCK) update flags. */
 USERBPF_HIDDEN int map_check_update_flags(const struct userbpf_map *m, uint64_t flags);
 
@@ -191,7 +194,8 @@ USERBPF_HIDDEN void *map_lookup_percpu(struct userbpf_map *m, const void *key, u
 USERBPF_HIDDEN void *map_ringbuf_reserve(struct userbpf_map *m, uint64_t size, uint64_t flags);
 USERBPF_HIDDEN void map_ringbuf_submit(void *sample, uint64_t flags);
 USERBPF_HIDDEN void map_ringbuf_discard(void *sample, uint64_t flags);
-USERBPF_HIDDEN long map_ringbuf_output(struct userbpf_map *m, const void *data, uint64_t size, uint64_t flags);
+USERBPF_HIDDEN long map_ringbuf_output(struct userbpf_map *m, const void *data, uint64_t size,
+				       uint64_t flags);
 USERBPF_HIDDEN uint64_t map_ringbuf_query(struct userbpf_map *m, uint64_t flags);
 USERBPF_HIDDEN long map_perf_output(struct userbpf_map *m, uint64_t flags, const void *data, uint64_t size);
 /* Tail calls: the program at `index` of a prog_array, or NULL (no reference taken). */

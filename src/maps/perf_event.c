@@ -185,10 +185,10 @@ static void perf_free(struct userbpf_map *m)
 }
 
 static const struct map_ops perf_ops = {
-	.free = perf_free,
-	.delete = perf_delete,
-	.sys_update = perf_sys_update,
-	.get_next_key = perf_next_key,
+    .free = perf_free,
+    .delete = perf_delete,
+    .sys_update = perf_sys_update,
+    .get_next_key = perf_next_key,
 };
 
 struct userbpf_map *map_perf_create(const struct map_attr *a)

@@ -97,13 +97,13 @@ static void qs_free(struct userbpf_map *m)
 }
 
 static const struct map_ops qs_ops = {
-	.free = qs_free,
-	.push = qs_push,
-	.pop = qs_pop,
-	.peek = qs_peek,
-	.sys_lookup = qs_sys_lookup,
-	.sys_update = qs_sys_update,
-	.sys_delete = qs_sys_delete,
+    .free = qs_free,
+    .push = qs_push,
+    .pop = qs_pop,
+    .peek = qs_peek,
+    .sys_lookup = qs_sys_lookup,
+    .sys_update = qs_sys_update,
+    .sys_delete = qs_sys_delete,
 };
 
 struct userbpf_map *map_queue_stack_create(const struct map_attr *a)

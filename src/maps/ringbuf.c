@@ -33,7 +33,7 @@ struct rb_map {
 	size_t map_len;
 };
 
-#define RB(m) map_container_of(m, struct rb_map, map)
+#define RB(m)	      map_container_of(m, struct rb_map, map)
 #define RB_MAX_RECORD (UINT32_MAX / 4)
 
 void *map_ringbuf_reserve(struct userbpf_map *m, uint64_t size, uint64_t flags)
@@ -172,7 +172,7 @@ static void rb_free(struct userbpf_map *m)
 }
 
 static const struct map_ops rb_ops = {
-	.free = rb_free,
+    .free = rb_free,
 };
 
 struct userbpf_map *map_ringbuf_create(const struct map_attr *a)
@@ -208,8 +208,8 @@ struct userbpf_map *map_ringbuf_create(const struct map_attr *a)
 		goto fail;
 	}
 	for (int i = 0; i < 2; i++) {
-		if (mmap(base + page + (size_t)i * size, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
-			 0) == MAP_FAILED) {
+		if (mmap(base + page + (size_t)i * size, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 fd, 0) == MAP_FAILED) {
 			err = errno;
 			goto fail;
 		}
