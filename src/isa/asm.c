@@ -981,7 +981,11 @@ static int parse_c_target(struct ctx *c, struct opnd *o)
 	}
 	if (t->type == T_NUM || is_punct(t, "-") || is_punct(t, "+")) {
 		o->type = O_IMM;
-		return parse_num(c, &o->n, "an offset");
+		int rc = parse_num(c, &o->n, "an offset");
+		/* llvm-objdump's annotation of the target, "goto +0x1 <.text+0x78>", is skipped. */
+		if (!rc && is_punct(peek(c), "<") && is_punct(&c->t[c->ntok - 1], ">"))
+			c->pos = c->ntok;
+		return rc;
 	}
 	return err_at(c, t->col, "expected a jump offset or label, got %s", tok_desc(t, d, sizeof(d)));
 }
