@@ -28,11 +28,7 @@ bool vm_opts_valid(const void *opts, size_t sz, size_t known)
 
 void vm_fmt_insn(const struct userbpf_insn *insns, size_t cnt, size_t idx, char *buf, size_t size)
 {
-	/* TODO: userbpf_disasm_insn(insns, cnt, idx, USERBPF_SYNTAX_C, buf, size) once it lands. */
-	const struct userbpf_insn *in = &insns[idx];
-	(void)cnt;
-	snprintf(buf, size, "code=0x%02x dst=%u src=%u off=%d imm=%d", in->code, in->dst_reg, in->src_reg,
-		 in->off, in->imm);
+	userbpf_disasm_insn(insns, cnt, idx, USERBPF_SYNTAX_C, buf, size);
 }
 
 void vm_log(char *log, size_t log_size, const char *fmt, ...)
