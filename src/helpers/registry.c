@@ -60,8 +60,8 @@ const struct helpers_entry *helpers_find(const struct userbpf_helpers *helpers, 
 	return i < helpers->n && helpers->v[i].id == id ? &helpers->v[i] : NULL;
 }
 
-int userbpf_helpers__add(struct userbpf_helpers *helpers, uint32_t id, const char *name,
-			 userbpf_helper_fn fn, void *cookie)
+int userbpf_helpers__add(struct userbpf_helpers *helpers, uint32_t id, const char *name, userbpf_helper_fn fn,
+			 void *cookie)
 {
 	if (!helpers || !name || !fn || id > INT32_MAX)
 		return -EINVAL;
@@ -160,12 +160,12 @@ int userbpf_helpers__add_std(struct userbpf_helpers *helpers)
 		const char *name;
 		userbpf_helper_fn fn;
 	} std[] = {
-		{5, "ktime_get_ns", ktime_get_ns},
-		{7, "get_prandom_u32", get_prandom_u32},
-		{8, "get_smp_processor_id", get_smp_processor_id},
-		{125, "ktime_get_boot_ns", ktime_get_boot_ns},
-		{160, "ktime_get_coarse_ns", ktime_get_coarse_ns},
-		{208, "ktime_get_tai_ns", ktime_get_tai_ns},
+	    {5, "ktime_get_ns", ktime_get_ns},
+	    {7, "get_prandom_u32", get_prandom_u32},
+	    {8, "get_smp_processor_id", get_smp_processor_id},
+	    {125, "ktime_get_boot_ns", ktime_get_boot_ns},
+	    {160, "ktime_get_coarse_ns", ktime_get_coarse_ns},
+	    {208, "ktime_get_tai_ns", ktime_get_tai_ns},
 	};
 	if (!helpers)
 		return -EINVAL;

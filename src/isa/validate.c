@@ -103,8 +103,8 @@ static int written_reg(const struct isa_form *f, const struct userbpf_insn *in)
 
 static const char *pseudo_name(int src)
 {
-	static const char *const names[] = {"", "map fd", "map value", "BTF variable", "function address",
-					    "map index", "map index value"};
+	static const char *const names[] = {
+	    "", "map fd", "map value", "BTF variable", "function address", "map index", "map index value"};
 	return src > 0 && src < 7 ? names[src] : "?";
 }
 
@@ -117,17 +117,20 @@ int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu
 	for (size_t i = 0; i < cnt; i++) {
 		const struct isa_form *f = isa_decode(&insns[i]);
 		ops[i] = f ? f->op : ISA_NR_OPS + 1; /* +1: undecodable (refused in pass 2) */
-		if (f && f->kind == ISA_KIND_LDDW && i + 1 < cnt)
+		/* An lddw opcode takes two slots even with a bad src_reg. */
+		if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && i + 1 < cnt)
 			ops[++i] = ISA_NR_OPS;
 	}
 
 	/* Pass 2: the rules, at most one problem per instruction. */
 	size_t last = 0;
+	int last_errors = 0; /* problems found up to the last instruction, excluded */
 	for (size_t i = 0; i < cnt; i++) {
 		const struct userbpf_insn *in = &insns[i];
 		if (ops[i] == ISA_NR_OPS)
 			continue;
 		last = i;
+		last_errors = v.errors;
 		if (ops[i] > ISA_NR_OPS) {
 			refuse_undecodable(&v, i);
 			continue;
@@ -154,10 +157,13 @@ int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu
 		case ISA_KIND_JCC_X:
 		case ISA_KIND_JA32:
 		case ISA_KIND_CALL_LOCAL:
-			target = (int64_t)i + 1 + (f->kind == ISA_KIND_JA32 || f->kind == ISA_KIND_CALL_LOCAL ? in->imm : in->off);
+			target =
+			    (int64_t)i + 1 +
+			    (f->kind == ISA_KIND_JA32 || f->kind == ISA_KIND_CALL_LOCAL ? in->imm : in->off);
 			if (target < 0 || target >= (int64_t)cnt)
 				refuse(&v, i, "%s target %" PRId64 " is outside the program (0..%zu)",
-				       f->kind == ISA_KIND_CALL_LOCAL ? "local call" : "jump", target, cnt - 1);
+				       f->kind == ISA_KIND_CALL_LOCAL ? "local call" : "jump", target,
+				       cnt - 1);
 			else if (ops[target] == ISA_NR_OPS)
 				refuse(&v, i, "%s target %" PRId64 " is the second slot of an lddw",
 				       f->kind == ISA_KIND_CALL_LOCAL ? "local call" : "jump", target);
@@ -177,11 +183,12 @@ int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu
 	}
 
 	/* Falling off the end: the last instruction must end the path or jump unconditionally. */
-	if (ops[last] < ISA_NR_OPS) {
+	if (ops[last] < ISA_NR_OPS && v.errors == last_errors) {
 		const struct isa_form *f = &isa_forms[ops[last]];
 		if (f->kind != ISA_KIND_EXIT && f->kind != ISA_KIND_JA && f->kind != ISA_KIND_JA32)
-			refuse(&v, last, "execution falls off the end of the program (the last instruction "
-					 "must be exit or ja)");
+			refuse(&v, last,
+			       "execution falls off the end of the program (the last instruction "
+			       "must be exit or ja)");
 	}
 	return v.errors ? -EINVAL : 0;
 }

@@ -28,7 +28,7 @@ struct cstate {
 };
 
 static int fail(const struct cstate *st, size_t pc, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(const struct cstate *st, size_t pc, int err, const char *fmt, ...)
 {
@@ -147,19 +147,19 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 #define IMM in->imm
 #define OFF in->off
 /* Checked host pointer for `size` bytes at base + off, or to the fault report. */
-#define MEM(base, size, wr)                                                                            \
-	({                                                                                             \
-		uint64_t a_ = (base) + (uint64_t)(int64_t)OFF;                                         \
-		bool ro_ = false;                                                                      \
-		void *p_ = check_mem(&st, a_, (size), (wr), &ro_);                                     \
-		if (!p_) {                                                                             \
-			fault_addr = a_;                                                               \
-			fault_size = (size);                                                           \
-			fault_write = (wr);                                                            \
-			fault_ro = ro_;                                                                \
-			goto efault;                                                                   \
-		}                                                                                      \
-		p_;                                                                                    \
+#define MEM(base, size, wr)                                                                                  \
+	({                                                                                                   \
+		uint64_t a_ = (base) + (uint64_t)(int64_t)OFF;                                               \
+		bool ro_ = false;                                                                            \
+		void *p_ = check_mem(&st, a_, (size), (wr), &ro_);                                           \
+		if (!p_) {                                                                                   \
+			fault_addr = a_;                                                                     \
+			fault_size = (size);                                                                 \
+			fault_write = (wr);                                                                  \
+			fault_ro = ro_;                                                                      \
+			goto efault;                                                                         \
+		}                                                                                            \
+		p_;                                                                                          \
 	})
 
 	for (;;) {
@@ -170,30 +170,30 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 		n++;
 		const struct userbpf_insn *in = &insns[pc];
 		switch (ops[pc]) {
-#define ALU_CASES(OP)                                                                                  \
-	case ISA_OP_##OP##64_K: {                                                                      \
-		uint64_t a = DST, b = SEM_IMM64(IMM);                                                  \
-		(void)a;                                                                               \
-		DST = SEM_##OP(uint64_t, int64_t, 63, a, b);                                           \
-		break;                                                                                 \
-	}                                                                                              \
-	case ISA_OP_##OP##64_X: {                                                                      \
-		uint64_t a = DST, b = SRC;                                                             \
-		(void)a;                                                                               \
-		DST = SEM_##OP(uint64_t, int64_t, 63, a, b);                                           \
-		break;                                                                                 \
-	}                                                                                              \
-	case ISA_OP_##OP##32_K: {                                                                      \
-		uint32_t a = (uint32_t)DST, b = SEM_IMM32(IMM);                                        \
-		(void)a;                                                                               \
-		DST = (uint32_t)SEM_##OP(uint32_t, int32_t, 31, a, b);                                 \
-		break;                                                                                 \
-	}                                                                                              \
-	case ISA_OP_##OP##32_X: {                                                                      \
-		uint32_t a = (uint32_t)DST, b = (uint32_t)SRC;                                         \
-		(void)a;                                                                               \
-		DST = (uint32_t)SEM_##OP(uint32_t, int32_t, 31, a, b);                                 \
-		break;                                                                                 \
+#define ALU_CASES(OP)                                                                                        \
+	case ISA_OP_##OP##64_K: {                                                                            \
+		uint64_t a = DST, b = SEM_IMM64(IMM);                                                        \
+		(void)a;                                                                                     \
+		DST = SEM_##OP(uint64_t, int64_t, 63, a, b);                                                 \
+		break;                                                                                       \
+	}                                                                                                    \
+	case ISA_OP_##OP##64_X: {                                                                            \
+		uint64_t a = DST, b = SRC;                                                                   \
+		(void)a;                                                                                     \
+		DST = SEM_##OP(uint64_t, int64_t, 63, a, b);                                                 \
+		break;                                                                                       \
+	}                                                                                                    \
+	case ISA_OP_##OP##32_K: {                                                                            \
+		uint32_t a = (uint32_t)DST, b = SEM_IMM32(IMM);                                              \
+		(void)a;                                                                                     \
+		DST = (uint32_t)SEM_##OP(uint32_t, int32_t, 31, a, b);                                       \
+		break;                                                                                       \
+	}                                                                                                    \
+	case ISA_OP_##OP##32_X: {                                                                            \
+		uint32_t a = (uint32_t)DST, b = (uint32_t)SRC;                                               \
+		(void)a;                                                                                     \
+		DST = (uint32_t)SEM_##OP(uint32_t, int32_t, 31, a, b);                                       \
+		break;                                                                                       \
 	}
 			SEM_ALU_OPS(ALU_CASES)
 #undef ALU_CASES
@@ -204,9 +204,9 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 		case ISA_OP_NEG32:
 			DST = (uint32_t)((uint32_t)0 - (uint32_t)DST);
 			break;
-#define UNARY(ID)                                                                                      \
-	case ISA_OP_##ID:                                                                              \
-		DST = SEM_##ID(DST);                                                                   \
+#define UNARY(ID)                                                                                            \
+	case ISA_OP_##ID:                                                                                    \
+		DST = SEM_##ID(DST);                                                                         \
 		break;
 			UNARY(LE16)
 			UNARY(LE32)
@@ -218,9 +218,9 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 			UNARY(BSWAP32)
 			UNARY(BSWAP64)
 #undef UNARY
-#define MOVSX(ID)                                                                                      \
-	case ISA_OP_##ID:                                                                              \
-		DST = SEM_##ID(SRC);                                                                   \
+#define MOVSX(ID)                                                                                            \
+	case ISA_OP_##ID:                                                                                    \
+		DST = SEM_##ID(SRC);                                                                         \
 		break;
 			MOVSX(MOVSX8_64)
 			MOVSX(MOVSX16_64)
@@ -235,35 +235,37 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 		case ISA_OP_JA32:
 			pc += IMM;
 			break;
-#define JMP_CASES(OP)                                                                                  \
-	case ISA_OP_##OP##64_K:                                                                        \
-		if (SEM_##OP(uint64_t, int64_t, DST, SEM_IMM64(IMM)))                                  \
-			pc += OFF;                                                                     \
-		break;                                                                                 \
-	case ISA_OP_##OP##64_X:                                                                        \
-		if (SEM_##OP(uint64_t, int64_t, DST, SRC))                                             \
-			pc += OFF;                                                                     \
-		break;                                                                                 \
-	case ISA_OP_##OP##32_K:                                                                        \
-		if (SEM_##OP(uint32_t, int32_t, (uint32_t)DST, SEM_IMM32(IMM)))                        \
-			pc += OFF;                                                                     \
-		break;                                                                                 \
-	case ISA_OP_##OP##32_X:                                                                        \
-		if (SEM_##OP(uint32_t, int32_t, (uint32_t)DST, (uint32_t)SRC))                         \
-			pc += OFF;                                                                     \
+#define JMP_CASES(OP)                                                                                        \
+	case ISA_OP_##OP##64_K:                                                                              \
+		if (SEM_##OP(uint64_t, int64_t, DST, SEM_IMM64(IMM)))                                        \
+			pc += OFF;                                                                           \
+		break;                                                                                       \
+	case ISA_OP_##OP##64_X:                                                                              \
+		if (SEM_##OP(uint64_t, int64_t, DST, SRC))                                                   \
+			pc += OFF;                                                                           \
+		break;                                                                                       \
+	case ISA_OP_##OP##32_K:                                                                              \
+		if (SEM_##OP(uint32_t, int32_t, (uint32_t)DST, SEM_IMM32(IMM)))                              \
+			pc += OFF;                                                                           \
+		break;                                                                                       \
+	case ISA_OP_##OP##32_X:                                                                              \
+		if (SEM_##OP(uint32_t, int32_t, (uint32_t)DST, (uint32_t)SRC))                               \
+			pc += OFF;                                                                           \
 		break;
 			SEM_JMP_OPS(JMP_CASES)
 #undef JMP_CASES
 
 		case ISA_OP_CALL: {
 			const struct vm_helper *h = &prog->helpers[prog->code[pc].imm];
-			const struct userbpf_call call = {.cookie = h->cookie, .run = run->opts, .prog = prog};
+			const struct userbpf_call call = {
+			    .cookie = h->cookie, .run = run->opts, .prog = prog};
 			reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &call);
 			break;
 		}
 		case ISA_OP_CALL_LOCAL: {
 			if (st.depth == USERBPF_MAX_FRAMES - 1) {
-				err = fail(&st, pc, -E2BIG, "call depth exceeds %d frames", USERBPF_MAX_FRAMES);
+				err =
+				    fail(&st, pc, -E2BIG, "call depth exceeds %d frames", USERBPF_MAX_FRAMES);
 				goto out;
 			}
 			struct frame *f = &frames[st.depth++];
@@ -284,28 +286,28 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 			break;
 		}
 
-#define LDX_CASE(ID, T)                                                                                \
-	case ISA_OP_##ID:                                                                              \
-		DST = (uint64_t)(int64_t)SEM_LOAD(T, (uintptr_t)MEM(SRC, sizeof(T), false));           \
+#define LDX_CASE(ID, T)                                                                                      \
+	case ISA_OP_##ID:                                                                                    \
+		DST = (uint64_t)(int64_t)SEM_LOAD(T, (uintptr_t)MEM(SRC, sizeof(T), false));                 \
 		break;
 			SEM_LDX_OPS(LDX_CASE)
 #undef LDX_CASE
-#define ST_CASES(ST, STX, T)                                                                           \
-	case ISA_OP_##ST:                                                                              \
-		SEM_STORE(T, (uintptr_t)MEM(DST, sizeof(T), true), (int64_t)IMM);                      \
-		break;                                                                                 \
-	case ISA_OP_##STX:                                                                             \
-		SEM_STORE(T, (uintptr_t)MEM(DST, sizeof(T), true), SRC);                               \
+#define ST_CASES(ST, STX, T)                                                                                 \
+	case ISA_OP_##ST:                                                                                    \
+		SEM_STORE(T, (uintptr_t)MEM(DST, sizeof(T), true), (int64_t)IMM);                            \
+		break;                                                                                       \
+	case ISA_OP_##STX:                                                                                   \
+		SEM_STORE(T, (uintptr_t)MEM(DST, sizeof(T), true), SRC);                                     \
 		break;
 			SEM_ST_OPS(ST_CASES)
 #undef ST_CASES
 
-#define ATOMIC_CASE(ID, T, OPIMM)                                                                      \
-	case ISA_OP_##ID: {                                                                            \
-		void *ap = MEM(DST, sizeof(T), true);                                                  \
-		uint64_t old = do_atomic(ap, sizeof(T), OPIMM, SRC, reg[0]);                           \
-		SEM_ATOMIC_RESULT(OPIMM, reg, in->src_reg, old);                                       \
-		break;                                                                                 \
+#define ATOMIC_CASE(ID, T, OPIMM)                                                                            \
+	case ISA_OP_##ID: {                                                                                  \
+		void *ap = MEM(DST, sizeof(T), true);                                                        \
+		uint64_t old = do_atomic(ap, sizeof(T), OPIMM, SRC, reg[0]);                                 \
+		SEM_ATOMIC_RESULT(OPIMM, reg, in->src_reg, old);                                             \
+		break;                                                                                       \
 	}
 			SEM_ATOMIC_OPS(ATOMIC_CASE)
 #undef ATOMIC_CASE
@@ -315,15 +317,15 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 			pc++;
 			break;
 
-#define LDPKT_CASE(ID, SIZE, IND)                                                                      \
-	case ISA_OP_##ID: {                                                                            \
-		int64_t o = SEM_PKT_OFF(IND, SRC, IMM);                                                \
-		if (o < 0 || (uint64_t)o + (SIZE) > run->pkt_size) {                                   \
-			*retval = 0;                                                                   \
-			goto out;                                                                      \
-		}                                                                                      \
-		reg[0] = sem_load_be(run->pkt + o, SIZE);                                              \
-		break;                                                                                 \
+#define LDPKT_CASE(ID, SIZE, IND)                                                                            \
+	case ISA_OP_##ID: {                                                                                  \
+		int64_t o = SEM_PKT_OFF(IND, SRC, IMM);                                                      \
+		if (o < 0 || (uint64_t)o + (SIZE) > run->pkt_size) {                                         \
+			*retval = 0;                                                                         \
+			goto out;                                                                            \
+		}                                                                                            \
+		reg[0] = sem_load_be(run->pkt + o, SIZE);                                                    \
+		break;                                                                                       \
 	}
 			SEM_LDPKT_OPS(LDPKT_CASE)
 #undef LDPKT_CASE

@@ -149,7 +149,7 @@ struct userbpf_prog *userbpf_prog__load(const struct userbpf_insn *insns, size_t
 	}
 	if (insn_cnt > USERBPF_MAX_INSNS) {
 		vm_log(log, log_size, "the program has %zu instruction slots, more than %u\n", insn_cnt,
-			 USERBPF_MAX_INSNS);
+		       USERBPF_MAX_INSNS);
 		errno = E2BIG;
 		return NULL;
 	}
@@ -209,16 +209,16 @@ int userbpf_prog__run(const struct userbpf_prog *prog, struct userbpf_run_opts *
 	if (opts && !vm_opts_valid(opts, opts->sz, sizeof(*opts)))
 		return -EINVAL;
 	struct vm_run run = {
-		.opts = opts,
-		.ctx = VM_OPTS_GET(opts, ctx, NULL),
-		.ctx_size = VM_OPTS_GET(opts, ctx_size, 0),
-		.pkt = VM_OPTS_GET(opts, packet, NULL),
-		.pkt_size = VM_OPTS_GET(opts, packet_size, 0),
-		.regions = VM_OPTS_GET(opts, regions, NULL),
-		.nr_regions = VM_OPTS_GET(opts, nr_regions, 0),
-		.budget = VM_OPTS_GET(opts, insn_budget, 0),
-		.err_buf = VM_OPTS_GET(opts, err_buf, NULL),
-		.err_size = VM_OPTS_GET(opts, err_size, 0),
+	    .opts = opts,
+	    .ctx = VM_OPTS_GET(opts, ctx, NULL),
+	    .ctx_size = VM_OPTS_GET(opts, ctx_size, 0),
+	    .pkt = VM_OPTS_GET(opts, packet, NULL),
+	    .pkt_size = VM_OPTS_GET(opts, packet_size, 0),
+	    .regions = VM_OPTS_GET(opts, regions, NULL),
+	    .nr_regions = VM_OPTS_GET(opts, nr_regions, 0),
+	    .budget = VM_OPTS_GET(opts, insn_budget, 0),
+	    .err_buf = VM_OPTS_GET(opts, err_buf, NULL),
+	    .err_size = VM_OPTS_GET(opts, err_size, 0),
 	};
 	enum userbpf_exec exec = VM_OPTS_GET(opts, exec, USERBPF_EXEC_DEFAULT);
 	if (!run.pkt) {

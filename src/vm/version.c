@@ -4,7 +4,7 @@
 #include "userbpf/userbpf.h"
 
 #define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR(x)	STR_(x)
 
 const char *userbpf_version(void)
 {

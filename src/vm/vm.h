@@ -28,7 +28,7 @@ enum vm_op {
 #define S(ID) VM_OP_##ID,
 	VM_SUPER_OPS(S)
 #undef S
-		VM_NR_OPS
+	    VM_NR_OPS
 };
 
 /*
@@ -60,11 +60,11 @@ struct vm_helper {
 struct userbpf_prog {
 	struct userbpf_insn *insns; /* copy of the program */
 	size_t insn_cnt;
-	uint16_t *ops;              /* enum isa_op per slot; ISA_NR_OPS on the second slot of an lddw */
-	struct vm_insn *code;       /* pre-decoded form for the fast interpreter (insn_cnt + 1 records) */
-	struct vm_helper *helpers;  /* resolved helpers, indexed by the imm of pre-decoded calls */
+	uint16_t *ops;		   /* enum isa_op per slot; ISA_NR_OPS on the second slot of an lddw */
+	struct vm_insn *code;	   /* pre-decoded form for the fast interpreter (insn_cnt + 1 records) */
+	struct vm_helper *helpers; /* resolved helpers, indexed by the imm of pre-decoded calls */
 	uint32_t nr_helpers;
-	unsigned int flags;         /* USERBPF_PROG_F_* */
+	unsigned int flags; /* USERBPF_PROG_F_* */
 	unsigned int cpu_version;
 	bool has_local_calls;
 	bool proven; /* set by the verifier (later): safe for the fast interpreter */
@@ -72,13 +72,13 @@ struct userbpf_prog {
 
 /* ---- opts access (libbpf style): fields past opts->sz read as their default ---------------------- */
 
-#define VM_OPTS_HAS(opts, field)                                                                       \
+#define VM_OPTS_HAS(opts, field)                                                                             \
 	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
 #define VM_OPTS_GET(opts, field, def) (VM_OPTS_HAS(opts, field) ? (opts)->field : (def))
-#define VM_OPTS_SET(opts, field, val)                                                                  \
-	do {                                                                                           \
-		if (VM_OPTS_HAS(opts, field))                                                          \
-			(opts)->field = (val);                                                         \
+#define VM_OPTS_SET(opts, field, val)                                                                        \
+	do {                                                                                                 \
+		if (VM_OPTS_HAS(opts, field))                                                                \
+			(opts)->field = (val);                                                               \
 	} while (0)
 
 /* True when an opts struct of `sz` bytes is acceptable for a struct of `known` bytes: it holds at
@@ -89,7 +89,7 @@ USERBPF_HIDDEN bool vm_opts_valid(const void *opts, size_t sz, size_t known);
 
 /* Append formatted text to a NUL-terminated log buffer (truncating; NULL or 0-size: nothing). */
 USERBPF_HIDDEN void vm_log(char *log, size_t log_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* One-line text of instruction `idx` (C syntax), for logs and run errors. */
 USERBPF_HIDDEN void vm_fmt_insn(const struct userbpf_insn *insns, size_t cnt, size_t idx, char *buf,
@@ -143,7 +143,6 @@ struct helpers_entry {
 };
 
 /* The entry of helper `id`, or NULL. */
-USERBPF_HIDDEN const struct helpers_entry *helpers_find(const struct userbpf_helpers *helpers,
-							 uint32_t id);
+USERBPF_HIDDEN const struct helpers_entry *helpers_find(const struct userbpf_helpers *helpers, uint32_t id);
 
 #endif /* USERBPF_VM_H */

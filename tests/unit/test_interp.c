@@ -8,7 +8,7 @@
  */
 #include "vmtest.h"
 
-#define NEG(x) ((uint64_t)(int64_t)(x))
+#define NEG(x)	((uint64_t)(int64_t)(x))
 #define I64_MIN 0x8000000000000000ull
 
 /* dst = a; dst op= b (X form, r1) or imm; return dst. */
@@ -34,11 +34,13 @@ struct alu_case {
 static void run_alu_table(const struct alu_case *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint64_t got = BPF_SRC(t[i].code) == BPF_X ? alu_x(t[i].code, t[i].off, t[i].a, t[i].b, __LINE__)
-							   : alu_k(t[i].code, t[i].off, t[i].a, (int32_t)t[i].b, __LINE__);
+		uint64_t got = BPF_SRC(t[i].code) == BPF_X
+				   ? alu_x(t[i].code, t[i].off, t[i].a, t[i].b, __LINE__)
+				   : alu_k(t[i].code, t[i].off, t[i].a, (int32_t)t[i].b, __LINE__);
 		if (got != t[i].want) {
-			fprintf(stderr, "alu case %zu: code 0x%02x off %d a 0x%" PRIx64 " b 0x%" PRIx64
-					": got 0x%" PRIx64 ", want 0x%" PRIx64 "\n",
+			fprintf(stderr,
+				"alu case %zu: code 0x%02x off %d a 0x%" PRIx64 " b 0x%" PRIx64
+				": got 0x%" PRIx64 ", want 0x%" PRIx64 "\n",
 				i, t[i].code, t[i].off, t[i].a, t[i].b, got, t[i].want);
 			test_failed_now = 1;
 		}
@@ -53,72 +55,72 @@ static void run_alu_table(const struct alu_case *t, size_t n)
 TEST(alu64)
 {
 	static const struct alu_case t[] = {
-		{A64X(BPF_ADD), 0, ~0ull, 2, 1},
-		{A64K(BPF_ADD), 0, 1, NEG(-2), ~0ull},
-		{A64X(BPF_SUB), 0, 1, 2, ~0ull},
-		{A64K(BPF_SUB), 0, 1, NEG(-1), 2},
-		{A64X(BPF_MUL), 0, 0x100000000ull, 0x100000001ull, 0x100000000ull},
-		{A64K(BPF_MUL), 0, 3, NEG(-1), NEG(-3)},
-		{A64X(BPF_OR), 0, 0xf0f0000000000000ull, 0x0f, 0xf0f000000000000full},
-		{A64K(BPF_OR), 0, 0x100000000ull, NEG(-16), ~0ull - 15},
-		{A64X(BPF_AND), 0, 0xff00ff00ff00ff00ull, 0x0ff00ff00ff00ff0ull, 0x0f000f000f000f00ull},
-		{A64K(BPF_AND), 0, ~0ull, NEG(-16), 0xfffffffffffffff0ull},
-		{A64X(BPF_XOR), 0, 0xffff0000ffff0000ull, 0xff00ff00ff00ff00ull, 0x00ffff0000ffff00ull},
-		{A64K(BPF_XOR), 0, 0, NEG(-1), ~0ull},
-		{A64X(BPF_MOV), 0, 5, 0x123456789abcdefull, 0x123456789abcdefull},
-		{A64K(BPF_MOV), 0, 5, NEG(-1), ~0ull},
-		/* unsigned division and modulo, by zero */
-		{A64X(BPF_DIV), 0, 100, 7, 14},
-		{A64X(BPF_DIV), 0, ~0ull, 2, 0x7fffffffffffffffull},
-		{A64X(BPF_DIV), 0, 100, 0, 0},
-		{A64K(BPF_DIV), 0, 100, 0, 0},
-		{A64K(BPF_DIV), 0, ~0ull, NEG(-1), 1}, /* imm sign-extended: divisor 2^64-1 */
-		{A64K(BPF_DIV), 0, 100, 7, 14},
-		{A64X(BPF_MOD), 0, 100, 7, 2},
-		{A64X(BPF_MOD), 0, 100, 0, 100},
-		{A64X(BPF_MOD), 0, 0xffffffff00000005ull, 0, 0xffffffff00000005ull},
-		{A64K(BPF_MOD), 0, 0xffffffff00000005ull, 0, 0xffffffff00000005ull},
-		{A64K(BPF_MOD), 0, 5, NEG(-1), 5},
-		{A64K(BPF_MOD), 0, 100, 7, 2},
-		/* signed division and modulo (off = 1) */
-		{A64X(BPF_DIV), 1, NEG(-100), 7, NEG(-14)},
-		{A64X(BPF_DIV), 1, 100, NEG(-7), NEG(-14)},
-		{A64X(BPF_DIV), 1, I64_MIN, NEG(-1), I64_MIN},
-		{A64X(BPF_DIV), 1, NEG(-5), 0, 0},
-		{A64K(BPF_DIV), 1, I64_MIN, NEG(-1), I64_MIN},
-		{A64K(BPF_DIV), 1, NEG(-100), 7, NEG(-14)},
-		{A64K(BPF_DIV), 1, NEG(-100), 0, 0},
-		{A64X(BPF_MOD), 1, NEG(-100), 7, NEG(-2)},
-		{A64X(BPF_MOD), 1, 100, NEG(-7), 2},
-		{A64X(BPF_MOD), 1, I64_MIN, NEG(-1), 0},
-		{A64X(BPF_MOD), 1, NEG(-5), 0, NEG(-5)},
-		{A64K(BPF_MOD), 1, I64_MIN, NEG(-1), 0},
-		{A64K(BPF_MOD), 1, NEG(-100), 7, NEG(-2)},
-		{A64K(BPF_MOD), 1, NEG(-5), 0, NEG(-5)},
-		/* shifts: counts masked with 63 */
-		{A64X(BPF_LSH), 0, 1, 63, I64_MIN},
-		{A64X(BPF_LSH), 0, 1, 64, 1},
-		{A64X(BPF_LSH), 0, 1, 65, 2},
-		{A64X(BPF_LSH), 0, 1, 32, 0x100000000ull},
-		{A64X(BPF_LSH), 0, 1, 33, 0x200000000ull},
-		{A64X(BPF_LSH), 0, 1, NEG(-1), I64_MIN},
-		{A64K(BPF_LSH), 0, 1, 63, I64_MIN},
-		{A64K(BPF_LSH), 0, 1, 64, 1},
-		{A64K(BPF_LSH), 0, 1, NEG(-1), I64_MIN},
-		{A64X(BPF_RSH), 0, I64_MIN, 63, 1},
-		{A64X(BPF_RSH), 0, I64_MIN, 64, I64_MIN},
-		{A64X(BPF_RSH), 0, I64_MIN, 65, 0x4000000000000000ull},
-		{A64X(BPF_RSH), 0, I64_MIN, NEG(-1), 1},
-		{A64K(BPF_RSH), 0, I64_MIN, 32, 0x80000000ull},
-		{A64K(BPF_RSH), 0, I64_MIN, 65, 0x4000000000000000ull},
-		{A64X(BPF_ARSH), 0, I64_MIN, 63, ~0ull},
-		{A64X(BPF_ARSH), 0, NEG(-16), 2, NEG(-4)},
-		{A64X(BPF_ARSH), 0, NEG(-16), 64, NEG(-16)},
-		{A64X(BPF_ARSH), 0, NEG(-16), 65, NEG(-8)},
-		{A64X(BPF_ARSH), 0, NEG(-16), NEG(-1), ~0ull},
-		{A64X(BPF_ARSH), 0, 16, 2, 4},
-		{A64K(BPF_ARSH), 0, NEG(-16), 2, NEG(-4)},
-		{A64K(BPF_ARSH), 0, 0x8000000000000000ull, 32, 0xffffffff80000000ull},
+	    {A64X(BPF_ADD), 0, ~0ull, 2, 1},
+	    {A64K(BPF_ADD), 0, 1, NEG(-2), ~0ull},
+	    {A64X(BPF_SUB), 0, 1, 2, ~0ull},
+	    {A64K(BPF_SUB), 0, 1, NEG(-1), 2},
+	    {A64X(BPF_MUL), 0, 0x100000000ull, 0x100000001ull, 0x100000000ull},
+	    {A64K(BPF_MUL), 0, 3, NEG(-1), NEG(-3)},
+	    {A64X(BPF_OR), 0, 0xf0f0000000000000ull, 0x0f, 0xf0f000000000000full},
+	    {A64K(BPF_OR), 0, 0x100000000ull, NEG(-16), ~0ull - 15},
+	    {A64X(BPF_AND), 0, 0xff00ff00ff00ff00ull, 0x0ff00ff00ff00ff0ull, 0x0f000f000f000f00ull},
+	    {A64K(BPF_AND), 0, ~0ull, NEG(-16), 0xfffffffffffffff0ull},
+	    {A64X(BPF_XOR), 0, 0xffff0000ffff0000ull, 0xff00ff00ff00ff00ull, 0x00ffff0000ffff00ull},
+	    {A64K(BPF_XOR), 0, 0, NEG(-1), ~0ull},
+	    {A64X(BPF_MOV), 0, 5, 0x123456789abcdefull, 0x123456789abcdefull},
+	    {A64K(BPF_MOV), 0, 5, NEG(-1), ~0ull},
+	    /* unsigned division and modulo, by zero */
+	    {A64X(BPF_DIV), 0, 100, 7, 14},
+	    {A64X(BPF_DIV), 0, ~0ull, 2, 0x7fffffffffffffffull},
+	    {A64X(BPF_DIV), 0, 100, 0, 0},
+	    {A64K(BPF_DIV), 0, 100, 0, 0},
+	    {A64K(BPF_DIV), 0, ~0ull, NEG(-1), 1}, /* imm sign-extended: divisor 2^64-1 */
+	    {A64K(BPF_DIV), 0, 100, 7, 14},
+	    {A64X(BPF_MOD), 0, 100, 7, 2},
+	    {A64X(BPF_MOD), 0, 100, 0, 100},
+	    {A64X(BPF_MOD), 0, 0xffffffff00000005ull, 0, 0xffffffff00000005ull},
+	    {A64K(BPF_MOD), 0, 0xffffffff00000005ull, 0, 0xffffffff00000005ull},
+	    {A64K(BPF_MOD), 0, 5, NEG(-1), 5},
+	    {A64K(BPF_MOD), 0, 100, 7, 2},
+	    /* signed division and modulo (off = 1) */
+	    {A64X(BPF_DIV), 1, NEG(-100), 7, NEG(-14)},
+	    {A64X(BPF_DIV), 1, 100, NEG(-7), NEG(-14)},
+	    {A64X(BPF_DIV), 1, I64_MIN, NEG(-1), I64_MIN},
+	    {A64X(BPF_DIV), 1, NEG(-5), 0, 0},
+	    {A64K(BPF_DIV), 1, I64_MIN, NEG(-1), I64_MIN},
+	    {A64K(BPF_DIV), 1, NEG(-100), 7, NEG(-14)},
+	    {A64K(BPF_DIV), 1, NEG(-100), 0, 0},
+	    {A64X(BPF_MOD), 1, NEG(-100), 7, NEG(-2)},
+	    {A64X(BPF_MOD), 1, 100, NEG(-7), 2},
+	    {A64X(BPF_MOD), 1, I64_MIN, NEG(-1), 0},
+	    {A64X(BPF_MOD), 1, NEG(-5), 0, NEG(-5)},
+	    {A64K(BPF_MOD), 1, I64_MIN, NEG(-1), 0},
+	    {A64K(BPF_MOD), 1, NEG(-100), 7, NEG(-2)},
+	    {A64K(BPF_MOD), 1, NEG(-5), 0, NEG(-5)},
+	    /* shifts: counts masked with 63 */
+	    {A64X(BPF_LSH), 0, 1, 63, I64_MIN},
+	    {A64X(BPF_LSH), 0, 1, 64, 1},
+	    {A64X(BPF_LSH), 0, 1, 65, 2},
+	    {A64X(BPF_LSH), 0, 1, 32, 0x100000000ull},
+	    {A64X(BPF_LSH), 0, 1, 33, 0x200000000ull},
+	    {A64X(BPF_LSH), 0, 1, NEG(-1), I64_MIN},
+	    {A64K(BPF_LSH), 0, 1, 63, I64_MIN},
+	    {A64K(BPF_LSH), 0, 1, 64, 1},
+	    {A64K(BPF_LSH), 0, 1, NEG(-1), I64_MIN},
+	    {A64X(BPF_RSH), 0, I64_MIN, 63, 1},
+	    {A64X(BPF_RSH), 0, I64_MIN, 64, I64_MIN},
+	    {A64X(BPF_RSH), 0, I64_MIN, 65, 0x4000000000000000ull},
+	    {A64X(BPF_RSH), 0, I64_MIN, NEG(-1), 1},
+	    {A64K(BPF_RSH), 0, I64_MIN, 32, 0x80000000ull},
+	    {A64K(BPF_RSH), 0, I64_MIN, 65, 0x4000000000000000ull},
+	    {A64X(BPF_ARSH), 0, I64_MIN, 63, ~0ull},
+	    {A64X(BPF_ARSH), 0, NEG(-16), 2, NEG(-4)},
+	    {A64X(BPF_ARSH), 0, NEG(-16), 64, NEG(-16)},
+	    {A64X(BPF_ARSH), 0, NEG(-16), 65, NEG(-8)},
+	    {A64X(BPF_ARSH), 0, NEG(-16), NEG(-1), ~0ull},
+	    {A64X(BPF_ARSH), 0, 16, 2, 4},
+	    {A64K(BPF_ARSH), 0, NEG(-16), 2, NEG(-4)},
+	    {A64K(BPF_ARSH), 0, 0x8000000000000000ull, 32, 0xffffffff80000000ull},
 	};
 	run_alu_table(t, sizeof(t) / sizeof(t[0]));
 }
@@ -126,68 +128,68 @@ TEST(alu64)
 TEST(alu32)
 {
 	static const struct alu_case t[] = {
-		{A32X(BPF_ADD), 0, 0xffffffff, 1, 0},
-		{A32X(BPF_ADD), 0, 0x100000005ull, 1, 6},
-		{A32K(BPF_ADD), 0, 0xffffffff, 1, 0},
-		{A32K(BPF_ADD), 0, 0x500000001ull, NEG(-2), 0xffffffff},
-		{A32X(BPF_SUB), 0, 0, 1, 0xffffffff},
-		{A32K(BPF_SUB), 0, 0x100000000ull, 1, 0xffffffff},
-		{A32X(BPF_MUL), 0, 0x10000, 0x10000, 0},
-		{A32X(BPF_MUL), 0, 3, 0xffffffff, 0xfffffffd},
-		{A32K(BPF_MUL), 0, 3, NEG(-1), 0xfffffffd},
-		{A32X(BPF_OR), 0, 0xff00000000ull, 0xff00000001ull, 1},
-		{A32K(BPF_OR), 0, 0xff00000000ull, NEG(-16), 0xfffffff0},
-		{A32X(BPF_AND), 0, 0xffffffffffffffffull, 0xff000000ff00ull, 0xff00},
-		{A32K(BPF_AND), 0, ~0ull, NEG(-16), 0xfffffff0},
-		{A32X(BPF_XOR), 0, 0xffffffffffffffffull, 0xff, 0xffffff00},
-		{A32K(BPF_XOR), 0, 0x100000000ull, NEG(-1), 0xffffffff},
-		{A32X(BPF_MOV), 0, 5, 0x123456789ull, 0x23456789},
-		{A32K(BPF_MOV), 0, 5, NEG(-1), 0xffffffff}, /* w0 = -1 */
-		/* unsigned division and modulo on the low halves, by zero */
-		{A32X(BPF_DIV), 0, 0x100000010ull, 2, 8},
-		{A32X(BPF_DIV), 0, 100, 0, 0},
-		{A32X(BPF_DIV), 0, 100, 0x100000000ull, 0}, /* divisor's low half is 0 */
-		{A32K(BPF_DIV), 0, 100, 0, 0},
-		{A32K(BPF_DIV), 0, 0xffffffff, NEG(-1), 1},
-		{A32X(BPF_MOD), 0, 17, 5, 2},
-		{A32X(BPF_MOD), 0, 0x100000011ull, 0, 0x11}, /* unchanged, upper half zeroed */
-		{A32K(BPF_MOD), 0, 0x100000011ull, 0, 0x11},
-		{A32K(BPF_MOD), 0, 17, 5, 2},
-		/* signed division and modulo */
-		{A32X(BPF_DIV), 1, 0x80000000, 0xffffffff, 0x80000000}, /* INT32_MIN / -1 */
-		{A32X(BPF_DIV), 1, NEG(-100), 7, 0xfffffff2},
-		{A32X(BPF_DIV), 1, 100, 0, 0},
-		{A32K(BPF_DIV), 1, 0x80000000, NEG(-1), 0x80000000},
-		{A32K(BPF_DIV), 1, 0xfffffff6, 0, 0},
-		{A32K(BPF_DIV), 1, 0xffffff9c, 7, 0xfffffff2},
-		{A32X(BPF_MOD), 1, 0x80000000, 0xffffffff, 0}, /* INT32_MIN % -1 */
-		{A32X(BPF_MOD), 1, NEG(-100), 7, 0xfffffffe},
-		{A32X(BPF_MOD), 1, NEG(-5), 0, 0xfffffffb},
-		{A32K(BPF_MOD), 1, 0x80000000, NEG(-1), 0},
-		{A32K(BPF_MOD), 1, 100, NEG(-7), 2},
-		{A32K(BPF_MOD), 1, NEG(-5), 0, 0xfffffffb},
-		/* shifts: counts masked with 31 */
-		{A32X(BPF_LSH), 0, 1, 31, 0x80000000},
-		{A32X(BPF_LSH), 0, 1, 32, 1},
-		{A32X(BPF_LSH), 0, 1, 33, 2},
-		{A32X(BPF_LSH), 0, 1, 64, 1},
-		{A32X(BPF_LSH), 0, 1, 65, 2},
-		{A32X(BPF_LSH), 0, 1, NEG(-1), 0x80000000},
-		{A32K(BPF_LSH), 0, 1, 33, 2},
-		{A32K(BPF_LSH), 0, 0xffffffff, 4, 0xfffffff0},
-		{A32X(BPF_RSH), 0, 0xffffffff80000000ull, 31, 1},
-		{A32X(BPF_RSH), 0, 0xffffffff80000000ull, 32, 0x80000000},
-		{A32X(BPF_RSH), 0, 0x80000000, 33, 0x40000000},
-		{A32X(BPF_RSH), 0, 0x80000000, NEG(-1), 1},
-		{A32K(BPF_RSH), 0, 0x80000000, 33, 0x40000000},
-		{A32X(BPF_ARSH), 0, 0x80000000, 31, 0xffffffff},
-		{A32X(BPF_ARSH), 0, 0x80000000, 32, 0x80000000},
-		{A32X(BPF_ARSH), 0, 0x80000000, 33, 0xc0000000},
-		{A32X(BPF_ARSH), 0, 0xfffffff0, 64, 0xfffffff0},
-		{A32X(BPF_ARSH), 0, 0xfffffff0, NEG(-1), 0xffffffff},
-		{A32X(BPF_ARSH), 0, 0x7ffffff0, 4, 0x07ffffff},
-		{A32K(BPF_ARSH), 0, 0xfffffff0, 2, 0xfffffffc},
-		{A32K(BPF_ARSH), 0, 0x1fffffff0ull, 2, 0xfffffffc},
+	    {A32X(BPF_ADD), 0, 0xffffffff, 1, 0},
+	    {A32X(BPF_ADD), 0, 0x100000005ull, 1, 6},
+	    {A32K(BPF_ADD), 0, 0xffffffff, 1, 0},
+	    {A32K(BPF_ADD), 0, 0x500000001ull, NEG(-2), 0xffffffff},
+	    {A32X(BPF_SUB), 0, 0, 1, 0xffffffff},
+	    {A32K(BPF_SUB), 0, 0x100000000ull, 1, 0xffffffff},
+	    {A32X(BPF_MUL), 0, 0x10000, 0x10000, 0},
+	    {A32X(BPF_MUL), 0, 3, 0xffffffff, 0xfffffffd},
+	    {A32K(BPF_MUL), 0, 3, NEG(-1), 0xfffffffd},
+	    {A32X(BPF_OR), 0, 0xff00000000ull, 0xff00000001ull, 1},
+	    {A32K(BPF_OR), 0, 0xff00000000ull, NEG(-16), 0xfffffff0},
+	    {A32X(BPF_AND), 0, 0xffffffffffffffffull, 0xff000000ff00ull, 0xff00},
+	    {A32K(BPF_AND), 0, ~0ull, NEG(-16), 0xfffffff0},
+	    {A32X(BPF_XOR), 0, 0xffffffffffffffffull, 0xff, 0xffffff00},
+	    {A32K(BPF_XOR), 0, 0x100000000ull, NEG(-1), 0xffffffff},
+	    {A32X(BPF_MOV), 0, 5, 0x123456789ull, 0x23456789},
+	    {A32K(BPF_MOV), 0, 5, NEG(-1), 0xffffffff}, /* w0 = -1 */
+	    /* unsigned division and modulo on the low halves, by zero */
+	    {A32X(BPF_DIV), 0, 0x100000010ull, 2, 8},
+	    {A32X(BPF_DIV), 0, 100, 0, 0},
+	    {A32X(BPF_DIV), 0, 100, 0x100000000ull, 0}, /* divisor's low half is 0 */
+	    {A32K(BPF_DIV), 0, 100, 0, 0},
+	    {A32K(BPF_DIV), 0, 0xffffffff, NEG(-1), 1},
+	    {A32X(BPF_MOD), 0, 17, 5, 2},
+	    {A32X(BPF_MOD), 0, 0x100000011ull, 0, 0x11}, /* unchanged, upper half zeroed */
+	    {A32K(BPF_MOD), 0, 0x100000011ull, 0, 0x11},
+	    {A32K(BPF_MOD), 0, 17, 5, 2},
+	    /* signed division and modulo */
+	    {A32X(BPF_DIV), 1, 0x80000000, 0xffffffff, 0x80000000}, /* INT32_MIN / -1 */
+	    {A32X(BPF_DIV), 1, NEG(-100), 7, 0xfffffff2},
+	    {A32X(BPF_DIV), 1, 100, 0, 0},
+	    {A32K(BPF_DIV), 1, 0x80000000, NEG(-1), 0x80000000},
+	    {A32K(BPF_DIV), 1, 0xfffffff6, 0, 0},
+	    {A32K(BPF_DIV), 1, 0xffffff9c, 7, 0xfffffff2},
+	    {A32X(BPF_MOD), 1, 0x80000000, 0xffffffff, 0}, /* INT32_MIN % -1 */
+	    {A32X(BPF_MOD), 1, NEG(-100), 7, 0xfffffffe},
+	    {A32X(BPF_MOD), 1, NEG(-5), 0, 0xfffffffb},
+	    {A32K(BPF_MOD), 1, 0x80000000, NEG(-1), 0},
+	    {A32K(BPF_MOD), 1, 100, NEG(-7), 2},
+	    {A32K(BPF_MOD), 1, NEG(-5), 0, 0xfffffffb},
+	    /* shifts: counts masked with 31 */
+	    {A32X(BPF_LSH), 0, 1, 31, 0x80000000},
+	    {A32X(BPF_LSH), 0, 1, 32, 1},
+	    {A32X(BPF_LSH), 0, 1, 33, 2},
+	    {A32X(BPF_LSH), 0, 1, 64, 1},
+	    {A32X(BPF_LSH), 0, 1, 65, 2},
+	    {A32X(BPF_LSH), 0, 1, NEG(-1), 0x80000000},
+	    {A32K(BPF_LSH), 0, 1, 33, 2},
+	    {A32K(BPF_LSH), 0, 0xffffffff, 4, 0xfffffff0},
+	    {A32X(BPF_RSH), 0, 0xffffffff80000000ull, 31, 1},
+	    {A32X(BPF_RSH), 0, 0xffffffff80000000ull, 32, 0x80000000},
+	    {A32X(BPF_RSH), 0, 0x80000000, 33, 0x40000000},
+	    {A32X(BPF_RSH), 0, 0x80000000, NEG(-1), 1},
+	    {A32K(BPF_RSH), 0, 0x80000000, 33, 0x40000000},
+	    {A32X(BPF_ARSH), 0, 0x80000000, 31, 0xffffffff},
+	    {A32X(BPF_ARSH), 0, 0x80000000, 32, 0x80000000},
+	    {A32X(BPF_ARSH), 0, 0x80000000, 33, 0xc0000000},
+	    {A32X(BPF_ARSH), 0, 0xfffffff0, 64, 0xfffffff0},
+	    {A32X(BPF_ARSH), 0, 0xfffffff0, NEG(-1), 0xffffffff},
+	    {A32X(BPF_ARSH), 0, 0x7ffffff0, 4, 0x07ffffff},
+	    {A32K(BPF_ARSH), 0, 0xfffffff0, 2, 0xfffffffc},
+	    {A32K(BPF_ARSH), 0, 0x1fffffff0ull, 2, 0xfffffffc},
 	};
 	run_alu_table(t, sizeof(t) / sizeof(t[0]));
 }
@@ -213,16 +215,16 @@ TEST(zero_extension)
 TEST(movsx)
 {
 	static const struct alu_case t[] = {
-		{A64X(BPF_MOV), 8, 0, 0x80, 0xffffffffffffff80ull},
-		{A64X(BPF_MOV), 8, 0, 0x17f, 0x7f},
-		{A64X(BPF_MOV), 16, 0, 0x8000, 0xffffffffffff8000ull},
-		{A64X(BPF_MOV), 16, 0, 0xabcd7fff, 0x7fff},
-		{A64X(BPF_MOV), 32, 0, 0x80000000, 0xffffffff80000000ull},
-		{A64X(BPF_MOV), 32, 0, 0x1234567812345678ull, 0x12345678},
-		{A32X(BPF_MOV), 8, 0, 0x180, 0xffffff80},
-		{A32X(BPF_MOV), 8, 0, 0xffffffffffffff7full, 0x7f},
-		{A32X(BPF_MOV), 16, 0, 0x18000, 0xffff8000},
-		{A32X(BPF_MOV), 16, 0, 0xffff7fffull, 0x7fff},
+	    {A64X(BPF_MOV), 8, 0, 0x80, 0xffffffffffffff80ull},
+	    {A64X(BPF_MOV), 8, 0, 0x17f, 0x7f},
+	    {A64X(BPF_MOV), 16, 0, 0x8000, 0xffffffffffff8000ull},
+	    {A64X(BPF_MOV), 16, 0, 0xabcd7fff, 0x7fff},
+	    {A64X(BPF_MOV), 32, 0, 0x80000000, 0xffffffff80000000ull},
+	    {A64X(BPF_MOV), 32, 0, 0x1234567812345678ull, 0x12345678},
+	    {A32X(BPF_MOV), 8, 0, 0x180, 0xffffff80},
+	    {A32X(BPF_MOV), 8, 0, 0xffffffffffffff7full, 0x7f},
+	    {A32X(BPF_MOV), 16, 0, 0x18000, 0xffff8000},
+	    {A32X(BPF_MOV), 16, 0, 0xffff7fffull, 0x7fff},
 	};
 	run_alu_table(t, sizeof(t) / sizeof(t[0]));
 }
@@ -235,15 +237,15 @@ TEST(byteswap)
 		int32_t imm;
 		uint64_t want;
 	} t[] = {
-		{BPF_ALU | BPF_END | BPF_TO_LE, 16, 0x7788},
-		{BPF_ALU | BPF_END | BPF_TO_LE, 32, 0x55667788},
-		{BPF_ALU | BPF_END | BPF_TO_LE, 64, 0x1122334455667788ull},
-		{BPF_ALU | BPF_END | BPF_TO_BE, 16, 0x8877},
-		{BPF_ALU | BPF_END | BPF_TO_BE, 32, 0x88776655},
-		{BPF_ALU | BPF_END | BPF_TO_BE, 64, 0x8877665544332211ull},
-		{BPF_ALU64 | BPF_END, 16, 0x8877},
-		{BPF_ALU64 | BPF_END, 32, 0x88776655},
-		{BPF_ALU64 | BPF_END, 64, 0x8877665544332211ull},
+	    {BPF_ALU | BPF_END | BPF_TO_LE, 16, 0x7788},
+	    {BPF_ALU | BPF_END | BPF_TO_LE, 32, 0x55667788},
+	    {BPF_ALU | BPF_END | BPF_TO_LE, 64, 0x1122334455667788ull},
+	    {BPF_ALU | BPF_END | BPF_TO_BE, 16, 0x8877},
+	    {BPF_ALU | BPF_END | BPF_TO_BE, 32, 0x88776655},
+	    {BPF_ALU | BPF_END | BPF_TO_BE, 64, 0x8877665544332211ull},
+	    {BPF_ALU64 | BPF_END, 16, 0x8877},
+	    {BPF_ALU64 | BPF_END, 32, 0x88776655},
+	    {BPF_ALU64 | BPF_END, 64, 0x8877665544332211ull},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		CHECK_EQ_U64(alu_k(t[i].code, 0, v, t[i].imm, __LINE__), t[i].want);
@@ -254,13 +256,13 @@ TEST(byteswap)
 static uint64_t jmp(uint8_t code, uint64_t a, uint64_t b, int line)
 {
 	struct userbpf_insn p[] = {
-		I_LDDW(1, a),
-		I_LDDW(2, b),
-		I_MOV64_IMM(0, 0),
-		BPF_SRC(code) == BPF_X ? I_RAW(code, 1, 2, 1, 0) : I_RAW(code, 1, 0, 1, (int32_t)b),
-		I_EXIT(),
-		I_MOV64_IMM(0, 1),
-		I_EXIT(),
+	    I_LDDW(1, a),
+	    I_LDDW(2, b),
+	    I_MOV64_IMM(0, 0),
+	    BPF_SRC(code) == BPF_X ? I_RAW(code, 1, 2, 1, 0) : I_RAW(code, 1, 0, 1, (int32_t)b),
+	    I_EXIT(),
+	    I_MOV64_IMM(0, 1),
+	    I_EXIT(),
 	};
 	return vt_run(p, sizeof(p) / sizeof(p[0]), NULL, line);
 }
@@ -272,40 +274,40 @@ TEST(jumps)
 		uint64_t a, b;
 		int t64, t32;
 	} t[] = {
-		{BPF_JEQ, 5, 5, 1, 1},
-		{BPF_JEQ, 0x100000005ull, 5, 0, 1},
-		{BPF_JEQ, ~0ull, NEG(-1), 1, 1},
-		{BPF_JEQ, 0xffffffff, NEG(-1), 0, 1},
-		{BPF_JGT, ~0ull, 1, 1, 1},
-		{BPF_JGT, 0x100000000ull, 1, 1, 0},
-		{BPF_JGT, 1, 2, 0, 0},
-		{BPF_JGE, 2, 2, 1, 1},
-		{BPF_JGE, 1, 2, 0, 0},
-		{BPF_JGE, 0x100000001ull, 2, 1, 0},
-		{BPF_JSET, 6, 2, 1, 1},
-		{BPF_JSET, 6, 1, 0, 0},
-		{BPF_JSET, 0x100000000ull, NEG(-1), 1, 0},
-		{BPF_JNE, 5, 6, 1, 1},
-		{BPF_JNE, 5, 5, 0, 0},
-		{BPF_JNE, 0x100000005ull, 5, 1, 0},
-		{BPF_JSGT, 1, NEG(-1), 1, 1},
-		{BPF_JSGT, NEG(-1), 1, 0, 0},
-		{BPF_JSGT, 0xffffffff, 0, 1, 0},
-		{BPF_JSGE, NEG(-1), NEG(-1), 1, 1},
-		{BPF_JSGE, NEG(-2), NEG(-1), 0, 0},
-		{BPF_JSGE, 0x80000000, 0, 1, 0},
-		{BPF_JLT, 1, NEG(-1), 1, 1},
-		{BPF_JLT, 2, 1, 0, 0},
-		{BPF_JLT, 0x100000000ull, 1, 0, 1},
-		{BPF_JLE, 2, 2, 1, 1},
-		{BPF_JLE, 3, 2, 0, 0},
-		{BPF_JLE, 0x100000002ull, 2, 0, 1},
-		{BPF_JSLT, NEG(-1), 1, 1, 1},
-		{BPF_JSLT, 1, NEG(-1), 0, 0},
-		{BPF_JSLT, 0xffffffff, 0, 0, 1},
-		{BPF_JSLE, NEG(-2), NEG(-2), 1, 1},
-		{BPF_JSLE, 1, NEG(-1), 0, 0},
-		{BPF_JSLE, 0x80000000, 0, 0, 1},
+	    {BPF_JEQ, 5, 5, 1, 1},
+	    {BPF_JEQ, 0x100000005ull, 5, 0, 1},
+	    {BPF_JEQ, ~0ull, NEG(-1), 1, 1},
+	    {BPF_JEQ, 0xffffffff, NEG(-1), 0, 1},
+	    {BPF_JGT, ~0ull, 1, 1, 1},
+	    {BPF_JGT, 0x100000000ull, 1, 1, 0},
+	    {BPF_JGT, 1, 2, 0, 0},
+	    {BPF_JGE, 2, 2, 1, 1},
+	    {BPF_JGE, 1, 2, 0, 0},
+	    {BPF_JGE, 0x100000001ull, 2, 1, 0},
+	    {BPF_JSET, 6, 2, 1, 1},
+	    {BPF_JSET, 6, 1, 0, 0},
+	    {BPF_JSET, 0x100000000ull, NEG(-1), 1, 0},
+	    {BPF_JNE, 5, 6, 1, 1},
+	    {BPF_JNE, 5, 5, 0, 0},
+	    {BPF_JNE, 0x100000005ull, 5, 1, 0},
+	    {BPF_JSGT, 1, NEG(-1), 1, 1},
+	    {BPF_JSGT, NEG(-1), 1, 0, 0},
+	    {BPF_JSGT, 0xffffffff, 0, 1, 0},
+	    {BPF_JSGE, NEG(-1), NEG(-1), 1, 1},
+	    {BPF_JSGE, NEG(-2), NEG(-1), 0, 0},
+	    {BPF_JSGE, 0x80000000, 0, 1, 0},
+	    {BPF_JLT, 1, NEG(-1), 1, 1},
+	    {BPF_JLT, 2, 1, 0, 0},
+	    {BPF_JLT, 0x100000000ull, 1, 0, 1},
+	    {BPF_JLE, 2, 2, 1, 1},
+	    {BPF_JLE, 3, 2, 0, 0},
+	    {BPF_JLE, 0x100000002ull, 2, 0, 1},
+	    {BPF_JSLT, NEG(-1), 1, 1, 1},
+	    {BPF_JSLT, 1, NEG(-1), 0, 0},
+	    {BPF_JSLT, 0xffffffff, 0, 0, 1},
+	    {BPF_JSLE, NEG(-2), NEG(-2), 1, 1},
+	    {BPF_JSLE, 1, NEG(-1), 0, 0},
+	    {BPF_JSLE, 0x80000000, 0, 0, 1},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		uint64_t x64 = jmp(BPF_JMP | t[i].op | BPF_X, t[i].a, t[i].b, __LINE__);
@@ -315,7 +317,8 @@ TEST(jumps)
 		if (x64 != (uint64_t)t[i].t64 || k64 != (uint64_t)t[i].t64 || x32 != (uint64_t)t[i].t32 ||
 		    k32 != (uint64_t)t[i].t32) {
 			fprintf(stderr,
-				"jump row %zu (op 0x%02x a 0x%" PRIx64 " b 0x%" PRIx64 "): x64 %d k64 %d x32 %d "
+				"jump row %zu (op 0x%02x a 0x%" PRIx64 " b 0x%" PRIx64
+				"): x64 %d k64 %d x32 %d "
 				"k32 %d, want %d %d\n",
 				i, t[i].op, t[i].a, t[i].b, (int)x64, (int)k64, (int)x32, (int)k32, t[i].t64,
 				t[i].t32);
@@ -352,9 +355,9 @@ TEST(entry_state)
 	struct runcfg cfg = {.ctx = ctx, .ctx_size = sizeof(ctx)};
 	/* r2 = ctx_size; r0 and r3..r9 are 0 */
 	CHECK_EQ_U64(RUN_CFG(&cfg, I_MOV64_REG(0, 2), I_EXIT()), 24);
-	CHECK_EQ_U64(RUN_CFG(&cfg, I_ALU64_REG(BPF_OR, 0, 3), I_ALU64_REG(BPF_OR, 0, 4), I_ALU64_REG(BPF_OR, 0, 5),
-			     I_ALU64_REG(BPF_OR, 0, 6), I_ALU64_REG(BPF_OR, 0, 7), I_ALU64_REG(BPF_OR, 0, 8),
-			     I_ALU64_REG(BPF_OR, 0, 9), I_EXIT()),
+	CHECK_EQ_U64(RUN_CFG(&cfg, I_ALU64_REG(BPF_OR, 0, 3), I_ALU64_REG(BPF_OR, 0, 4),
+			     I_ALU64_REG(BPF_OR, 0, 5), I_ALU64_REG(BPF_OR, 0, 6), I_ALU64_REG(BPF_OR, 0, 7),
+			     I_ALU64_REG(BPF_OR, 0, 8), I_ALU64_REG(BPF_OR, 0, 9), I_EXIT()),
 		     0);
 	/* r1 = ctx: write through it */
 	CHECK_EQ_U64(RUN_CFG(&cfg, I_ST(BPF_DW, 1, 8, -2), I_MOV64_IMM(0, 0), I_EXIT()), 0);
@@ -386,22 +389,23 @@ TEST(memory)
 		     0x789abcde3456ff12ull);
 	CHECK_EQ_U64(RUN(I_ST(BPF_DW, 10, -16, -2), I_LDX(BPF_DW, 0, 10, -16), I_EXIT()), NEG(-2));
 	CHECK_EQ_U64(RUN(I_LDDW(1, 0x1122334455667788ull), I_ST(BPF_DW, 10, -8, 0), I_STX(BPF_B, 10, 1, -8),
-			 I_STX(BPF_H, 10, 1, -6), I_STX(BPF_W, 10, 1, -4), I_LDX(BPF_DW, 0, 10, -8), I_EXIT()),
-		     0x5566778877880088ull);
-	CHECK_EQ_U64(RUN(I_LDDW(1, 0x1122334455667788ull), I_STX(BPF_DW, 10, 1, -11), I_LDX(BPF_DW, 0, 10, -11),
+			 I_STX(BPF_H, 10, 1, -6), I_STX(BPF_W, 10, 1, -4), I_LDX(BPF_DW, 0, 10, -8),
 			 I_EXIT()),
+		     0x5566778877880088ull);
+	CHECK_EQ_U64(RUN(I_LDDW(1, 0x1122334455667788ull), I_STX(BPF_DW, 10, 1, -11),
+			 I_LDX(BPF_DW, 0, 10, -11), I_EXIT()),
 		     0x1122334455667788ull);
 	/* a store truncates imm; a 32-bit imm store of -1 */
-	CHECK_EQ_U64(RUN(I_ST(BPF_DW, 10, -8, 0), I_ST(BPF_W, 10, -8, -1), I_LDX(BPF_DW, 0, 10, -8), I_EXIT()),
-		     0xffffffff);
+	CHECK_EQ_U64(
+	    RUN(I_ST(BPF_DW, 10, -8, 0), I_ST(BPF_W, 10, -8, -1), I_LDX(BPF_DW, 0, 10, -8), I_EXIT()),
+	    0xffffffff);
 }
 
 TEST(stack_limits)
 {
 	/* the whole 512 bytes of the frame are usable */
-	CHECK_EQ_U64(RUN(I_ST(BPF_DW, 10, -512, 7), I_ST(BPF_B, 10, -1, 1), I_LDX(BPF_DW, 0, 10, -512),
-			 I_EXIT()),
-		     7);
+	CHECK_EQ_U64(
+	    RUN(I_ST(BPF_DW, 10, -512, 7), I_ST(BPF_B, 10, -1, 1), I_LDX(BPF_DW, 0, 10, -512), I_EXIT()), 7);
 	struct runres r = RUN_CHECKED(NULL, I_ST(BPF_B, 10, -513, 7), I_MOV64_IMM(0, 0), I_EXIT());
 	CHECK_EQ_INT(r.err, -EFAULT);
 	CHECK_CONTAINS(r.msg, "insn 0: ");
@@ -414,9 +418,9 @@ TEST(stack_limits)
 }
 
 /* main: r0 = 0; r1 = n; call f; exit.   f: if r1 == 0 goto out; r1 -= 1; call f; out: r0 += 1; exit */
-#define DEPTH_PROG(n)                                                                                  \
-	I_MOV64_IMM(0, 0), I_MOV64_IMM(1, n), I_CALL_LOCAL(1), I_EXIT(), I_JMP_IMM(BPF_JEQ, 1, 0, 2),  \
-		I_ALU64_IMM(BPF_SUB, 1, 1), I_CALL_LOCAL(-3), I_ALU64_IMM(BPF_ADD, 0, 1), I_EXIT()
+#define DEPTH_PROG(n)                                                                                        \
+	I_MOV64_IMM(0, 0), I_MOV64_IMM(1, n), I_CALL_LOCAL(1), I_EXIT(), I_JMP_IMM(BPF_JEQ, 1, 0, 2),        \
+	    I_ALU64_IMM(BPF_SUB, 1, 1), I_CALL_LOCAL(-3), I_ALU64_IMM(BPF_ADD, 0, 1), I_EXIT()
 
 TEST(call_depth)
 {
@@ -506,24 +510,16 @@ TEST(packet_loads)
 }
 
 /* Atomics: stack dword = init; r1 = val; r0 = cmp; op; report memory, r1 and r0 through ctx. */
-static void atomic_case(uint8_t size, int32_t op, uint64_t init, uint64_t val, uint64_t cmp, uint64_t want_mem,
-			uint64_t want_src, uint64_t want_r0, int line)
+static void atomic_case(uint8_t size, int32_t op, uint64_t init, uint64_t val, uint64_t cmp,
+			uint64_t want_mem, uint64_t want_src, uint64_t want_r0, int line)
 {
 	uint64_t out[3] = {0};
 	struct runcfg cfg = {.ctx = out, .ctx_size = sizeof(out)};
 	struct userbpf_insn p[] = {
-		I_MOV64_REG(6, 1),
-		I_LDDW(2, init),
-		I_STX(BPF_DW, 10, 2, -8),
-		I_LDDW(1, val),
-		I_LDDW(0, cmp),
-		I_ATOMIC(size, op, 10, 1, -8),
-		I_LDX(BPF_DW, 3, 10, -8),
-		I_STX(BPF_DW, 6, 3, 0),
-		I_STX(BPF_DW, 6, 1, 8),
-		I_STX(BPF_DW, 6, 0, 16),
-		I_MOV64_IMM(0, 0),
-		I_EXIT(),
+	    I_MOV64_REG(6, 1),	      I_LDDW(2, init),	      I_STX(BPF_DW, 10, 2, -8),
+	    I_LDDW(1, val),	      I_LDDW(0, cmp),	      I_ATOMIC(size, op, 10, 1, -8),
+	    I_LDX(BPF_DW, 3, 10, -8), I_STX(BPF_DW, 6, 3, 0), I_STX(BPF_DW, 6, 1, 8),
+	    I_STX(BPF_DW, 6, 0, 16),  I_MOV64_IMM(0, 0),      I_EXIT(),
 	};
 	vt_run(p, sizeof(p) / sizeof(p[0]), &cfg, line);
 	if (out[0] != want_mem || out[1] != want_src || out[2] != want_r0) {
@@ -568,12 +564,13 @@ TEST(atomics)
 TEST(atomic_into_r0_and_unaligned)
 {
 	/* fetch into r0 itself, and an unaligned atomic (checked engine: plain read-modify-write) */
-	CHECK_EQ_U64(RUN(I_ST(BPF_DW, 10, -8, 5), I_MOV64_IMM(0, 3), I_ATOMIC(BPF_DW, BPF_ADD | BPF_FETCH, 10, 0, -8),
-			 I_LDX(BPF_DW, 1, 10, -8), I_ALU64_IMM(BPF_LSH, 1, 8), I_ALU64_REG(BPF_OR, 0, 1), I_EXIT()),
+	CHECK_EQ_U64(RUN(I_ST(BPF_DW, 10, -8, 5), I_MOV64_IMM(0, 3),
+			 I_ATOMIC(BPF_DW, BPF_ADD | BPF_FETCH, 10, 0, -8), I_LDX(BPF_DW, 1, 10, -8),
+			 I_ALU64_IMM(BPF_LSH, 1, 8), I_ALU64_REG(BPF_OR, 0, 1), I_EXIT()),
 		     (8 << 8) | 5);
-	struct runres r = RUN_CHECKED(NULL, I_ST(BPF_DW, 10, -16, 0), I_ST(BPF_DW, 10, -8, 0), I_MOV64_IMM(1, 0x41),
-				      I_ATOMIC(BPF_W, BPF_ADD | BPF_FETCH, 10, 1, -11), I_LDX(BPF_W, 0, 10, -11),
-				      I_EXIT());
+	struct runres r =
+	    RUN_CHECKED(NULL, I_ST(BPF_DW, 10, -16, 0), I_ST(BPF_DW, 10, -8, 0), I_MOV64_IMM(1, 0x41),
+			I_ATOMIC(BPF_W, BPF_ADD | BPF_FETCH, 10, 1, -11), I_LDX(BPF_W, 0, 10, -11), I_EXIT());
 	CHECK_EQ_INT(r.err, 0);
 	CHECK_EQ_U64(r.r0, 0x41);
 }

@@ -45,11 +45,11 @@ static inline struct runres vt_exec(const struct userbpf_prog *prog, const struc
 				    enum userbpf_exec exec)
 {
 	struct runres r = {0};
-	struct userbpf_run_opts o = USERBPF_OPTS_INIT(userbpf_run_opts, .ctx = ctx, .ctx_size = cfg->ctx_size,
-						      .packet = cfg->pkt, .packet_size = cfg->pkt_size,
-						      .exec = exec, .regions = cfg->regions,
-						      .nr_regions = cfg->nr_regions, .insn_budget = cfg->budget,
-						      .err_buf = r.msg, .err_size = sizeof(r.msg));
+	struct userbpf_run_opts o =
+	    USERBPF_OPTS_INIT(userbpf_run_opts, .ctx = ctx, .ctx_size = cfg->ctx_size, .packet = cfg->pkt,
+			      .packet_size = cfg->pkt_size, .exec = exec, .regions = cfg->regions,
+			      .nr_regions = cfg->nr_regions, .insn_budget = cfg->budget, .err_buf = r.msg,
+			      .err_size = sizeof(r.msg));
 	r.err = userbpf_prog__run(prog, &o);
 	r.r0 = o.retval;
 	r.count = o.insn_count;
@@ -91,8 +91,8 @@ static inline uint64_t vt_run(const struct userbpf_insn *p, size_t n, struct run
 		fprintf(stderr, "line %d: run failed: fast %d, checked %d (%s)\n", line, f.err, c.err, c.msg);
 		test_failed_now = 1;
 	} else if (f.r0 != c.r0) {
-		fprintf(stderr, "line %d: engines disagree: fast 0x%" PRIx64 ", checked 0x%" PRIx64 "\n", line,
-			f.r0, c.r0);
+		fprintf(stderr, "line %d: engines disagree: fast 0x%" PRIx64 ", checked 0x%" PRIx64 "\n",
+			line, f.r0, c.r0);
 		test_failed_now = 1;
 	} else if (cfg->ctx && memcmp(c1, c2, cfg->ctx_size) != 0) {
 		fprintf(stderr, "line %d: engines left different ctx bytes\n", line);
@@ -121,11 +121,11 @@ static inline struct runres vt_checked(const struct userbpf_insn *p, size_t n, s
 	return r;
 }
 
-#define PROG(...) ((const struct userbpf_insn[]){__VA_ARGS__})
+#define PROG(...)     ((const struct userbpf_insn[]){__VA_ARGS__})
 #define PROG_LEN(...) (sizeof((const struct userbpf_insn[]){__VA_ARGS__}) / sizeof(struct userbpf_insn))
 /* r0 of a program run through both engines (which must agree). */
-#define RUN(...) vt_run(PROG(__VA_ARGS__), PROG_LEN(__VA_ARGS__), NULL, __LINE__)
-#define RUN_CFG(CFG, ...) vt_run(PROG(__VA_ARGS__), PROG_LEN(__VA_ARGS__), (CFG), __LINE__)
+#define RUN(...)	      vt_run(PROG(__VA_ARGS__), PROG_LEN(__VA_ARGS__), NULL, __LINE__)
+#define RUN_CFG(CFG, ...)     vt_run(PROG(__VA_ARGS__), PROG_LEN(__VA_ARGS__), (CFG), __LINE__)
 #define RUN_CHECKED(CFG, ...) vt_checked(PROG(__VA_ARGS__), PROG_LEN(__VA_ARGS__), (CFG))
 
 #endif /* USERBPF_TEST_VMTEST_H */
