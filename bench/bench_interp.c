@@ -258,11 +258,15 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* What one cell of the table ends up holding. */
+/* What one cell of the table ends up holding, and how it gets there. */
 struct cell {
-	int state; /* 0 measured, ENGINE_REFUSED, or -errno of a failed run */
-	double ns; /* median ns per run */
-	uint64_t result;
+	int state;	    /* 0 measured, ENGINE_REFUSED, or -errno of a failed open or run */
+	double ns;	    /* median ns per run */
+	void *priv;	    /* the engine's state between open and close */
+	uint64_t reps;	    /* runs per sample */
+	uint64_t per_round; /* samples per round */
+	double *samples;
+	size_t nr;
 	char why[256];
 };
 
@@ -281,14 +285,14 @@ static int check_result(const struct engine *e, const struct bench_run *br, uint
  * One timed sample of `reps` runs, in ns per run. The result of every sample is checked: an engine
  * that drifts (state left in mem, a miscompiled loop) fails the benchmark, not just its first run.
  */
-static int sample(const struct engine *e, const struct bench_run *br, void *state, uint64_t reps, double *ns)
+static int sample(const struct engine *e, const struct bench_run *br, void *priv, uint64_t reps, double *ns)
 {
 	double self_ns = -1, t0, t1;
 	uint64_t ret = 0;
 	int err;
 
 	t0 = now_ns();
-	err = e->run(br, state, reps, &ret, &self_ns);
+	err = e->run(br, priv, reps, &ret, &self_ns);
 	t1 = now_ns();
 	if (err)
 		return err;
@@ -296,48 +300,98 @@ static int sample(const struct engine *e, const struct bench_run *br, void *stat
 	return check_result(e, br, ret);
 }
 
-/*
- * Warm up (at least 2 runs and 30 ms), then batch runs so one sample lasts ~50 us (clock overhead
- * stays under 0.1%) and take as many samples as fit in cell_seconds (at least 7): the median of
- * those is the cell. The median, not the mean, so a preemption on a 2-core machine does not count.
- */
-static void measure(const struct engine *e, const struct bench_run *br, void *state, struct cell *c)
+static void cell_fail(struct cell *c, int err)
 {
-	double start = now_ns(), est = INFINITY, ns, *samples;
-	uint64_t reps, nr, i, warm = 0;
+	c->state = err;
+	if (err != -EDOM && !c->why[0])
+		snprintf(c->why, sizeof(c->why), "run failed: %s", strerror(-err));
+}
+
+/* The samples are taken in this many rounds, each going over every engine in turn. */
+#define ROUNDS 3
+
+/*
+ * Warm up (at least 2 runs and 20 ms), then size the samples: runs are batched so one sample lasts
+ * ~50 us (the clock's overhead stays under 0.1%), and as many samples as fit in cell_seconds (at
+ * least 3 per round) are planned.
+ */
+static void calibrate(const struct engine *e, const struct bench_run *br, struct cell *c)
+{
+	double start = now_ns(), est = INFINITY, ns;
+	uint64_t warm = 0, nr;
 	int err;
 
-	while (warm < 2 || now_ns() - start < 30e6) {
-		err = sample(e, br, state, 1, &ns);
-		if (err)
-			goto fail;
+	while (warm < 2 || now_ns() - start < 20e6) {
+		err = sample(e, br, c->priv, 1, &ns);
+		if (err) {
+			cell_fail(c, err);
+			return;
+		}
 		est = ns < est ? ns : est;
 		warm++;
 	}
-	reps = est >= 50e3 ? 1 : (uint64_t)(50e3 / (est > 1 ? est : 1));
-	nr = (uint64_t)(cell_seconds * 1e9 / (est * reps));
-	nr = nr < 7 ? 7 : nr > 200000 ? 200000 : nr;
-	samples = calloc(nr, sizeof(*samples));
-	if (!samples) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	for (i = 0; i < nr; i++) {
-		err = sample(e, br, state, reps, &samples[i]);
+	c->reps = est >= 50e3 ? 1 : (uint64_t)(50e3 / (est > 1 ? est : 1));
+	nr = (uint64_t)(cell_seconds * 1e9 / (est * c->reps) / ROUNDS);
+	c->per_round = nr < 3 ? 3 : nr > 100000 ? 100000 : nr;
+	c->samples = calloc(c->per_round * ROUNDS, sizeof(*c->samples));
+	if (!c->samples)
+		cell_fail(c, -ENOMEM);
+}
+
+static void take_samples(const struct engine *e, const struct bench_run *br, struct cell *c)
+{
+	uint64_t i;
+	int err;
+
+	for (i = 0; i < c->per_round; i++) {
+		err = sample(e, br, c->priv, c->reps, &c->samples[c->nr]);
 		if (err) {
-			free(samples);
-			goto fail;
+			cell_fail(c, err);
+			return;
 		}
+		c->nr++;
 	}
-	qsort(samples, nr, sizeof(*samples), cmp_double);
-	c->ns = nr % 2 ? samples[nr / 2] : (samples[nr / 2 - 1] + samples[nr / 2]) / 2;
-	c->state = 0;
-	free(samples);
-	return;
-fail:
-	c->state = err;
-	if (err != -EDOM)
-		snprintf(c->why, sizeof(c->why), "run failed: %s", strerror(-err));
+}
+
+/*
+ * Time every engine on one benchmark. The engines take turns (ROUNDS rounds), so a slow spell of a
+ * shared 2-core machine hits them all rather than one column; a cell is the median of its samples,
+ * not the mean, so a preemption does not count.
+ */
+static void measure_all(const struct bench_run *br, struct cell *cells)
+{
+	size_t i;
+	int round;
+
+	for (i = 0; i < nr_engines; i++) {
+		const struct engine *e = engines[i];
+		struct cell *c = &cells[i];
+
+		memset(c, 0, sizeof(*c));
+		br->bench->init(br->mem, br->bench->mem_size);
+		c->state = e->open ? e->open(br, &c->priv, c->why, sizeof(c->why)) : 0;
+		if (c->state < 0 && !c->why[0])
+			snprintf(c->why, sizeof(c->why), "open failed: %s", strerror(-c->state));
+		if (c->state == 0)
+			calibrate(e, br, c);
+	}
+	for (round = 0; round < ROUNDS; round++)
+		for (i = 0; i < nr_engines; i++)
+			if (cells[i].state == 0)
+				take_samples(engines[i], br, &cells[i]);
+	for (i = 0; i < nr_engines; i++) {
+		struct cell *c = &cells[i];
+
+		if (c->state == 0) {
+			qsort(c->samples, c->nr, sizeof(*c->samples), cmp_double);
+			c->ns = c->nr % 2 ? c->samples[c->nr / 2]
+					  : (c->samples[c->nr / 2 - 1] + c->samples[c->nr / 2]) / 2;
+		}
+		if (c->priv && engines[i]->close)
+			engines[i]->close(c->priv);
+		free(c->samples);
+		c->samples = NULL;
+	}
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -423,7 +477,7 @@ int main(int argc, char **argv)
 	int ratio_cnt[ARRAY_SIZE(engines)] = {0};
 	size_t b, i, native;
 	char dir[4096] = "", why[256];
-	int json = 0, failed = 0, opt;
+	int json = 0, failed = 0, nr_run = 0, opt;
 
 	while ((opt = getopt(argc, argv, "hjd:t:-:")) != -1) {
 		switch (opt) {
@@ -494,25 +548,15 @@ int main(int argc, char **argv)
 		bn->init(br.mem, bn->mem_size);
 		br.expect = bn->native(br.mem, bn->mem_size);
 
+		measure_all(&br, cells[b]);
+		nr_run++;
 		for (i = 0; i < nr_engines; i++) {
-			const struct engine *e = engines[i];
 			struct cell *c = &cells[b][i];
-			void *state = NULL;
 
-			memset(c, 0, sizeof(*c));
-			bn->init(br.mem, bn->mem_size);
-			c->state = e->open ? e->open(&br, &state, c->why, sizeof(c->why)) : 0;
-			if (c->state < 0 && !c->why[0])
-				snprintf(c->why, sizeof(c->why), "open failed: %s", strerror(-c->state));
-			if (c->state == 0) {
-				measure(e, &br, state, c);
-				if (e->close)
-					e->close(state);
-			}
 			if (c->state < 0)
 				failed = 1;
 			if (c->state && c->why[0])
-				fprintf(stderr, "%s on %s: %s\n", bn->name, e->name, c->why);
+				fprintf(stderr, "%s on %s: %s\n", bn->name, engines[i]->name, c->why);
 		}
 
 		if (json) {
@@ -567,8 +611,9 @@ int main(int argc, char **argv)
 		printf("{\"geomean\":{");
 		for (i = 0, b = 0; i < nr_engines; i++)
 			if (i != native && ratio_cnt[i])
-				printf("%s\"%s_native\":%.3f", b++ ? "," : "", engines[i]->name,
-				       exp(log_ratio_sum[i] / ratio_cnt[i]));
+				printf("%s\"%s_native\":%.3f,\"%s_count\":%d", b++ ? "," : "",
+				       engines[i]->name, exp(log_ratio_sum[i] / ratio_cnt[i]),
+				       engines[i]->name, ratio_cnt[i]);
 		printf("}}\n");
 	} else {
 		printf("%-10s %6s", "geomean", "");
@@ -577,9 +622,13 @@ int main(int argc, char **argv)
 		for (i = 0; i < nr_engines; i++) {
 			if (i == native)
 				continue;
-			if (ratio_cnt[i])
+			if (ratio_cnt[i] && ratio_cnt[i] < nr_run) {
+				snprintf(why, sizeof(why), "%.2f (%d of %d)",
+					 exp(log_ratio_sum[i] / ratio_cnt[i]), ratio_cnt[i], nr_run);
+				printf(" %15s", why);
+			} else if (ratio_cnt[i]) {
 				printf(" %15.2f", exp(log_ratio_sum[i] / ratio_cnt[i]));
-			else
+			} else
 				printf(" %15s", "-");
 		}
 		printf("\n");
