@@ -14,6 +14,8 @@
 struct bench {
 	const char *name;
 	size_t mem_size;
+	/* With --small: a size the kernel's verifier can walk (it explores every loop iteration). */
+	size_t small_size;
 	/* Fill the memory the program runs on; called before every engine, so runs start alike. */
 	void (*init)(uint8_t *mem, size_t size);
 	/* The same source compiled for the host. */

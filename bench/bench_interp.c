@@ -154,13 +154,14 @@ uint64_t native_tokenize(void *mem, uint64_t len);
 uint64_t native_ilog2(void *mem, uint64_t len);
 uint64_t native_fnv1a(void *mem, uint64_t len);
 
-static const struct bench benches[] = {
-    {"sieve", 10000, init_sieve, native_sieve, "count primes below 10^4, sieve of Eratosthenes in mem"},
-    {"bytecopy", 2 << 20, init_bytecopy, native_bytecopy, "copy 1 MiB byte by byte"},
-    {"strmatch", 2 << 16, init_strmatch, native_strmatch, "strcmp of two equal 64 KiB strings"},
-    {"tokenize", 16 << 10, init_tokenize, native_tokenize, "switch-driven lexer over 16 KiB of text"},
-    {"ilog2", 64 << 10, init_ilog2, native_ilog2, "integer log2 of 8192 64-bit values"},
-    {"fnv1a", 64 << 10, init_random_bytes, native_fnv1a, "FNV-1a 64-bit hash of 64 KiB"},
+static struct bench benches[] = {
+    {"sieve", 10000, 8000, init_sieve, native_sieve, "count primes below 10^4, sieve of Eratosthenes in mem"},
+    {"bytecopy", 2 << 20, 2 << 16, init_bytecopy, native_bytecopy, "copy 1 MiB byte by byte"},
+    {"strmatch", 2 << 16, 2 << 12, init_strmatch, native_strmatch, "strcmp of two equal 64 KiB strings"},
+    {"tokenize", 16 << 10, 1 << 10, init_tokenize, native_tokenize,
+     "switch-driven lexer over 16 KiB of text"},
+    {"ilog2", 64 << 10, 8 << 10, init_ilog2, native_ilog2, "integer log2 of 8192 64-bit values"},
+    {"fnv1a", 64 << 10, 64 << 10, init_random_bytes, native_fnv1a, "FNV-1a 64-bit hash of 64 KiB"},
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -477,12 +478,15 @@ int main(int argc, char **argv)
 	int ratio_cnt[ARRAY_SIZE(engines)] = {0};
 	size_t b, i, native;
 	char dir[4096] = "", why[256];
-	int json = 0, failed = 0, nr_run = 0, opt;
+	int json = 0, small = 0, failed = 0, nr_run = 0, opt;
 
-	while ((opt = getopt(argc, argv, "hjd:t:-:")) != -1) {
+	while ((opt = getopt(argc, argv, "hjsd:t:-:")) != -1) {
 		switch (opt) {
 		case 'j':
 			json = 1;
+			break;
+		case 's':
+			small = 1;
 			break;
 		case 'd':
 			snprintf(dir, sizeof(dir), "%s", optarg);
@@ -495,6 +499,10 @@ int main(int argc, char **argv)
 				json = 1;
 				break;
 			}
+			if (!strcmp(optarg, "small")) {
+				small = 1;
+				break;
+			}
 			/* fall through */
 		case 'h':
 		default:
@@ -504,6 +512,9 @@ int main(int argc, char **argv)
 	}
 	if (!dir[0])
 		default_dir(dir, sizeof(dir));
+	if (small)
+		for (b = 0; b < ARRAY_SIZE(benches); b++)
+			benches[b].mem_size = benches[b].small_size;
 
 	for (i = 0; i < ARRAY_SIZE(engine_list); i++)
 		engines[nr_engines++] = &engine_list[i];
