@@ -44,13 +44,20 @@ static int map_create(size_t value_size)
 
 static int kernel_probe(char *why, size_t size)
 {
-	int fd = map_create(8);
+	int fd = map_create(8), jit = 0;
+	FILE *f;
 
 	if (fd < 0) {
 		snprintf(why, size, "bpf(BPF_MAP_CREATE) refused: %s", strerror(errno));
 		return -errno;
 	}
 	close(fd);
+	f = fopen("/proc/sys/net/core/bpf_jit_enable", "r");
+	if (!f || fscanf(f, "%d", &jit) != 1 || jit == 0)
+		fprintf(stderr, "bench: the kernel column may be the kernel's interpreter, not its JIT "
+				"(net.core.bpf_jit_enable is not 1)\n");
+	if (f)
+		fclose(f);
 	return 0;
 }
 
