@@ -563,7 +563,10 @@ int main(int argc, char **argv)
 		nr_run++;
 		for (i = 0; i < nr_engines; i++) {
 			struct cell *c = &cells[b][i];
+			size_t n = strlen(c->why);
 
+			while (n && c->why[n - 1] == '\n')
+				c->why[--n] = 0;
 			if (c->state < 0)
 				failed = 1;
 			if (c->state && c->why[0])
