@@ -473,7 +473,7 @@ static size_t engine_index(const char *name)
 
 int main(int argc, char **argv)
 {
-	struct cell cells[ARRAY_SIZE(benches)][ARRAY_SIZE(engines)];
+	static struct cell cells[ARRAY_SIZE(benches)][ARRAY_SIZE(engines)];
 	double log_ratio_sum[ARRAY_SIZE(engines)] = {0};
 	int ratio_cnt[ARRAY_SIZE(engines)] = {0};
 	size_t b, i, native;
@@ -569,8 +569,6 @@ int main(int argc, char **argv)
 				c->why[--n] = 0;
 			if (c->state < 0)
 				failed = 1;
-			if (c->state && c->why[0])
-				fprintf(stderr, "%s on %s: %s\n", bn->name, engines[i]->name, c->why);
 		}
 
 		if (json) {
@@ -647,6 +645,13 @@ int main(int argc, char **argv)
 		}
 		printf("\n");
 	}
+	/* Why cells are empty, after the table so it stays readable. */
+	fflush(stdout);
+	for (b = 0; b < ARRAY_SIZE(benches); b++)
+		for (i = 0; i < nr_engines; i++)
+			if (cells[b][i].state && cells[b][i].why[0])
+				fprintf(stderr, "%s on %s: %s\n", benches[b].name, engines[i]->name,
+					cells[b][i].why);
 	if (failed)
 		fprintf(stderr, "bench: FAILED (a result differed from native, or a run failed)\n");
 	return failed;
