@@ -64,7 +64,9 @@ LIB_SO     := $(BUILD)/lib/libuserbpf.so
 CLI        := $(BUILD)/bin/userbpf
 PLUGIN     := $(BUILD)/bin/userbpf-plugin
 
-.PHONY: all check check-unit check-all bench fuzz install clean format
+.PHONY: all check bench fuzz install clean format
+# Object files reached only through pattern rules are not intermediates to delete.
+.SECONDARY:
 all: $(LIB_A) $(LIB_SO) $(CLI) $(PLUGIN) $(TEST_BINS) $(KTEST_BINS)
 
 $(BUILD)/obj/%.o: %.c
