@@ -55,7 +55,9 @@ LIB_SO     := $(BUILD)/lib/libuserbpf.so
 CLI        := $(BUILD)/bin/userbpf
 PLUGIN     := $(BUILD)/bin/userbpf-plugin
 
-.PHONY: all check check-unit check-all bench fuzz install clean format
+.PHONY: all check bench fuzz install clean format
+# Object files reached only through pattern rules are not intermediates to delete.
+.SECONDARY:
 all: $(LIB_A) $(LIB_SO) $(CLI) $(PLUGIN) $(TEST_BINS) $(KTEST_BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -92,7 +94,7 @@ $(BUILD)/tests/kernel_%: tests/kernel/%.c $(TEST_LIB_OBJS) $(LIB_A)
 check: all
 	@BUILD=$(BUILD) tests/run_tests.sh
 
-bench:
+bench: $(LIB_A)
 	@$(MAKE) --no-print-directory -C bench BUILD=$(abspath $(BUILD))/bench LIB=$(abspath $(LIB_A)) all run
 
 # libFuzzer targets (clang), FUZZ_SECONDS each.
