@@ -296,7 +296,7 @@ out:
 	return rc;
 }
 
-/* Text: valid UTF-8 without NUL or control characters other than whitespace. */
+/* Text: valid UTF-8 without NUL or C0 control characters other than whitespace (DEL is allowed). */
 static bool looks_like_text(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
@@ -304,8 +304,6 @@ static bool looks_like_text(const char *s, size_t len)
 		unsigned c = *p;
 		if (c < 0x80) {
 			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v')
-				return false;
-			if (c == 0x7f)
 				return false;
 			p++;
 			continue;
@@ -442,8 +440,8 @@ int cli_load_input(const char *path, struct cli_input *in)
 		return rc;
 
 	if (has_suffix(path, ".data")) {
-		if (!looks_like_text(buf, len)) {
-			cli_err("%s: not a text file", in->name);
+		if (memchr(buf, '\0', len)) {
+			cli_err("%s: not a text file (it holds NUL bytes)", in->name);
 			rc = CLI_EXIT_USAGE;
 		} else {
 			rc = load_data(in->name, buf, in);
