@@ -58,9 +58,24 @@ static inline uint32_t key_prefixlen(const void *key)
 	return p;
 }
 
-static inline const unsigned char *key_data(const void *key)
+/* 8 bytes at `p` as a big-endian number (node data and key copies are zero-padded to 8 bytes). */
+static inline uint64_t load_be(const unsigned char *p)
 {
-	return (const unsigned char *)key + 4;
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return __builtin_bswap64(w);
+}
+
+/* A key's data, zero-padded to a multiple of 8 bytes. */
+struct kbuf {
+	uint64_t w[33];
+};
+
+static inline const unsigned char *pad_key(const struct lpm_map *t, struct kbuf *kb, const void *key)
+{
+	kb->w[(t->data_size - 1) / 8] = 0;
+	memcpy(kb->w, (const unsigned char *)key + 4, t->data_size);
+	return (const unsigned char *)kb->w;
 }
 
 /* Number of leading bits shared by node and key, up to both prefix lengths. */
@@ -68,20 +83,15 @@ static uint32_t prefix_match(const struct lpm_map *t, const struct lpm_node *n, 
 			     uint32_t plen)
 {
 	uint32_t limit = n->prefixlen < plen ? n->prefixlen : plen, i = 0;
-	while (i + 8 <= limit) {
-		unsigned char d = n->data[i / 8] ^ data[i / 8];
-		if (d)
-			return i + (uint32_t)__builtin_clz((unsigned int)d) - 24;
-		i += 8;
+	while (i < limit) {
+		uint64_t x = load_be(n->data + i / 8) ^ load_be(data + i / 8);
+		if (x) {
+			i += (uint32_t)__builtin_clzll(x);
+			break;
+		}
+		i += 64;
 	}
-	if (i < limit) {
-		unsigned char d = n->data[i / 8] ^ data[i / 8];
-		uint32_t same = d ? (uint32_t)__builtin_clz((unsigned int)d) - 24 : 8;
-		i += same;
-		if (i > limit)
-			i = limit;
-	}
-	return i;
+	return i < limit ? i : limit;
 }
 
 static inline unsigned char *node_value(const struct lpm_map *t, struct lpm_node *n)
@@ -126,7 +136,8 @@ static void node_free(struct lpm_map *t, struct lpm_node *x)
 
 static struct lpm_node *find_best(struct lpm_map *t, const void *key)
 {
-	const unsigned char *data = key_data(key);
+	struct kbuf kb;
+	const unsigned char *data = pad_key(t, &kb, key);
 	uint32_t plen = key_prefixlen(key);
 	struct lpm_node *n = t->root, *found = NULL;
 	while (n) {
@@ -169,7 +180,8 @@ static int lpm_sys_lookup(struct userbpf_map *m, const void *key, void *value, u
 static long lpm_update(struct userbpf_map *m, const void *key, const void *value, uint64_t flags)
 {
 	struct lpm_map *t = L(m);
-	const unsigned char *data = key_data(key);
+	struct kbuf kb;
+	const unsigned char *data = pad_key(t, &kb, key);
 	uint32_t plen = key_prefixlen(key);
 	struct lpm_node **slot, *n, *nn, *im;
 	uint32_t match = 0;
@@ -254,7 +266,8 @@ static int lpm_sys_update(struct userbpf_map *m, const void *key, const void *va
 static long lpm_delete(struct userbpf_map *m, const void *key)
 {
 	struct lpm_map *t = L(m);
-	const unsigned char *data = key_data(key);
+	struct kbuf kb;
+	const unsigned char *data = pad_key(t, &kb, key);
 	uint32_t plen = key_prefixlen(key), match = 0;
 	struct lpm_node **trim, **trim2, *n, *parent = NULL;
 	long err = 0;
@@ -328,7 +341,8 @@ static int lpm_next_key(struct userbpf_map *m, const void *key, void *next)
 		res = leftmost(t->root);
 		goto out;
 	}
-	const unsigned char *data = key_data(key);
+	struct kbuf kb;
+	const unsigned char *data = pad_key(t, &kb, key);
 	uint32_t plen = key_prefixlen(key);
 	for (n = t->root; n;) {
 		stack[++sp] = n;
