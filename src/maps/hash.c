@@ -45,6 +45,7 @@ struct bucket {
 
 struct chunk {
 	struct chunk *next;
+	size_t bytes;
 };
 
 struct htab {
@@ -149,7 +150,7 @@ struct kbuf {
 
 static inline const uint64_t *pad_key(const struct htab *h, struct kbuf *kb, const void *key)
 {
-		uint32_t ks = h->map.key_size;
+	uint32_t ks = h->map.key_size;
 	if (ks == 4) {
 		uint32_t x;
 		memcpy(&x, key, 4);
@@ -212,6 +213,7 @@ static bool pool_grow(struct htab *h, uint32_t n)
 		return false;
 	struct chunk *c = (struct chunk *)mem;
 	c->next = h->chunks;
+	c->bytes = hdr + (size_t)n * h->elem_size;
 	h->chunks = c;
 	for (uint32_t i = n; i-- > 0;) {
 		struct htab_elem *e = (struct htab_elem *)(mem + hdr + (size_t)i * h->elem_size);
@@ -708,6 +710,19 @@ static int htab_batch(struct userbpf_map *m, void *in_batch, void *out_batch, vo
 	return err;
 }
 
+static size_t htab_regions(struct userbpf_map *m, struct userbpf_region *out, size_t max)
+{
+	struct htab *h = H(m);
+	size_t n = 0;
+	if (h->of_maps)
+		return 0;
+	map_spin_lock(&h->free_lock);
+	for (struct chunk *c = h->chunks; c; c = c->next)
+		n = map_add_region(out, max, n, c, c->bytes, !(m->map_flags & USERBPF_F_RDONLY_PROG));
+	map_spin_unlock(&h->free_lock);
+	return n;
+}
+
 /* ---- creation ---------------------------------------------------------------------------------- */
 
 static void htab_free(struct userbpf_map *m)
@@ -741,6 +756,7 @@ static const struct map_ops htab_ops = {
     .sys_lookup_and_delete = htab_sys_lookup_and_delete,
     .get_next_key = htab_next_key,
     .lookup_batch = htab_batch,
+    .regions = htab_regions,
 };
 
 static const struct map_ops htab_percpu_ops = {
@@ -754,6 +770,7 @@ static const struct map_ops htab_percpu_ops = {
     .sys_lookup_and_delete = htab_sys_lookup_and_delete,
     .get_next_key = htab_next_key,
     .lookup_batch = htab_batch,
+    .regions = htab_regions,
 };
 
 #define HTAB_FLAGS                                                                                           \

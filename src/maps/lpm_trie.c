@@ -29,6 +29,7 @@ struct lpm_node {
 
 struct lpm_chunk {
 	struct lpm_chunk *next;
+	size_t bytes;
 };
 
 struct lpm_map {
@@ -112,6 +113,7 @@ static struct lpm_node *node_alloc(struct lpm_map *t)
 		if (!mem)
 			return NULL;
 		((struct lpm_chunk *)mem)->next = t->chunks;
+		((struct lpm_chunk *)mem)->bytes = hdr + n * t->node_size;
 		t->chunks = (struct lpm_chunk *)mem;
 		for (uint64_t i = n; i-- > 0;) {
 			struct lpm_node *x = (struct lpm_node *)(mem + hdr + i * t->node_size);
@@ -378,6 +380,17 @@ out:
 	return err;
 }
 
+static size_t lpm_regions(struct userbpf_map *m, struct userbpf_region *out, size_t max)
+{
+	struct lpm_map *t = L(m);
+	size_t n = 0;
+	map_spin_lock(&t->lock);
+	for (struct lpm_chunk *c = t->chunks; c; c = c->next)
+		n = map_add_region(out, max, n, c, c->bytes, !(m->map_flags & USERBPF_F_RDONLY_PROG));
+	map_spin_unlock(&t->lock);
+	return n;
+}
+
 static void lpm_free(struct userbpf_map *m)
 {
 	struct lpm_map *t = L(m);
@@ -397,6 +410,7 @@ static const struct map_ops lpm_ops = {
     .sys_lookup = lpm_sys_lookup,
     .sys_update = lpm_sys_update,
     .get_next_key = lpm_next_key,
+    .regions = lpm_regions,
 };
 
 struct userbpf_map *map_lpm_create(const struct map_attr *a)
