@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "semantics.h"
 #include "vm.h"
 
 bool vm_opts_valid(const void *opts, size_t sz, size_t known)
@@ -59,6 +60,79 @@ static int64_t helper_slot(struct userbpf_prog *prog, const struct helpers_entry
 }
 
 /*
+ * Peephole pass: the superinstruction (enum vm_op) to run at slot i instead of its plain form, or -1.
+ * Fusing never needs jump-target analysis: the covered records keep their own handlers, so a jump
+ * into the middle of a fused sequence still runs the rest of it one by one.
+ */
+static int fuse(const struct userbpf_prog *prog, size_t i)
+{
+	const uint16_t *ops = prog->ops;
+	const struct userbpf_insn *in = prog->insns;
+	size_t n = prog->insn_cnt;
+
+	/* rA = rB; rA += rC (rC != rA), optionally followed by a load or store through rA. */
+	if (ops[i] == ISA_OP_MOV64_X && i + 1 < n && ops[i + 1] == ISA_OP_ADD64_X &&
+	    in[i + 1].dst_reg == in[i].dst_reg && in[i + 1].src_reg != in[i].dst_reg) {
+		unsigned a = in[i].dst_reg;
+		const struct userbpf_insn *m = i + 2 < n ? &in[i + 2] : NULL;
+		switch (m ? ops[i + 2] : ISA_NR_OPS) {
+#define LDX(MEM)                                                                                             \
+	case ISA_OP_##MEM:                                                                                   \
+		if (m->src_reg == a)                                                                         \
+			return VM_OP_MOV_ADD_X_##MEM;                                                        \
+		break;
+			LDX(LDXB)
+			LDX(LDXH)
+			LDX(LDXW)
+			LDX(LDXDW)
+#undef LDX
+#define ST(ST, STX, T)                                                                                       \
+	case ISA_OP_##ST:                                                                                    \
+		if (m->dst_reg == a)                                                                         \
+			return VM_OP_MOV_ADD_X_##ST;                                                         \
+		break;                                                                                       \
+	case ISA_OP_##STX:                                                                                   \
+		if (m->dst_reg == a)                                                                         \
+			return VM_OP_MOV_ADD_X_##STX;                                                        \
+		break;
+			SEM_ST_OPS(ST)
+#undef ST
+		default:
+			break;
+		}
+		return VM_OP_MOV_ADD_X;
+	}
+	/* rA += imm or rB; then a 64-bit conditional jump (any registers). */
+	if (ops[i] == ISA_OP_ADD64_K && i + 1 < n) {
+		switch (ops[i + 1]) {
+#define J(OP)                                                                                                \
+	case ISA_OP_##OP##64_K:                                                                              \
+		return VM_OP_ADD_K_##OP##64_K;                                                               \
+	case ISA_OP_##OP##64_X:                                                                              \
+		return VM_OP_ADD_K_##OP##64_X;
+			SEM_JMP_OPS(J)
+#undef J
+		default:
+			break;
+		}
+	}
+	if (ops[i] == ISA_OP_ADD64_X && i + 1 < n) {
+		switch (ops[i + 1]) {
+#define J(OP)                                                                                                \
+	case ISA_OP_##OP##64_K:                                                                              \
+		return VM_OP_ADD_X_##OP##64_K;                                                               \
+	case ISA_OP_##OP##64_X:                                                                              \
+		return VM_OP_ADD_X_##OP##64_X;
+			SEM_JMP_OPS(J)
+#undef J
+		default:
+			break;
+		}
+	}
+	return -1;
+}
+
+/*
  * Build prog->code from the validated program. Each slot becomes one 16-byte record holding the
  * handler address (so dispatch is a single indirect jump with no table lookup), the registers, off
  * and imm; the ja displacement is moved to imm so ja and ja32 share a handler; helper ids become
@@ -103,10 +177,39 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 		default:
 			break;
 		}
+		int fused = getenv("USERBPF_NOFUSE") ? -1 : fuse(prog, i);
+		if (fused >= 0)
+			op = (unsigned)fused;
 		if (labels)
 			r->h.label = labels[op];
 		else
 			r->h.op = op;
+	}
+	/*
+	 * Jump threading: a jump whose target is a `goto` goes straight to that goto's target (clang
+	 * emits such chains at loop exits and switch ends); one dispatch fewer each time. Bounded hops,
+	 * so `goto -1` loops stay as they are.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		unsigned op = prog->ops[i];
+		if (op >= ISA_NR_OPS)
+			continue;
+		unsigned kind = isa_forms[op].kind;
+		bool ja = kind == ISA_KIND_JA || kind == ISA_KIND_JA32;
+		if (!ja && kind != ISA_KIND_JCC_K && kind != ISA_KIND_JCC_X)
+			continue;
+		int64_t t = (int64_t)i + 1 + (ja ? code[i].imm : code[i].off);
+		for (int hops = 0; hops < 8; hops++) {
+			unsigned top = prog->ops[t];
+			if (top != ISA_OP_JA && top != ISA_OP_JA32)
+				break;
+			t = t + 1 + code[t].imm;
+		}
+		int64_t disp = t - (int64_t)i - 1;
+		if (ja)
+			code[i].imm = (int32_t)disp;
+		else if (disp >= INT16_MIN && disp <= INT16_MAX)
+			code[i].off = (int16_t)disp;
 	}
 	/* A record past the end, never reached (validation refuses falling off the end). */
 	if (labels)

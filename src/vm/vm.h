@@ -19,7 +19,35 @@
  * Each is listed once here; the fast interpreter has a handler op_<ID> for each, and the pre-decoder
  * in prog.c decides when to use them. VM_OP_<form> == ISA_OP_<form> for the plain forms.
  */
-#define VM_SUPER_OPS(S)
+#define VM_SUPER_OPS(S)                                                                                      \
+	S(MOV_ADD_X) /* rA = rB; rA += rC                 (clang's address computation) */                   \
+	VM_SUPER_MEM(S, LDXB)                                                                                \
+	VM_SUPER_MEM(S, LDXH)                                                                                \
+	VM_SUPER_MEM(S, LDXW)                                                                                \
+	VM_SUPER_MEM(S, LDXDW)                                                                               \
+	VM_SUPER_MEM(S, STB)                                                                                 \
+	VM_SUPER_MEM(S, STH)                                                                                 \
+	VM_SUPER_MEM(S, STW)                                                                                 \
+	VM_SUPER_MEM(S, STDW)                                                                                \
+	VM_SUPER_MEM(S, STXB)                                                                                \
+	VM_SUPER_MEM(S, STXH)                                                                                \
+	VM_SUPER_MEM(S, STXW)                                                                                \
+	VM_SUPER_MEM(S, STXDW)                                                                               \
+	VM_SUPER_JMP(S, JEQ)                                                                                 \
+	VM_SUPER_JMP(S, JGT)                                                                                 \
+	VM_SUPER_JMP(S, JGE)                                                                                 \
+	VM_SUPER_JMP(S, JSET)                                                                                \
+	VM_SUPER_JMP(S, JNE)                                                                                 \
+	VM_SUPER_JMP(S, JSGT)                                                                                \
+	VM_SUPER_JMP(S, JSGE)                                                                                \
+	VM_SUPER_JMP(S, JLT)                                                                                 \
+	VM_SUPER_JMP(S, JLE)                                                                                 \
+	VM_SUPER_JMP(S, JSLT)                                                                                \
+	VM_SUPER_JMP(S, JSLE)
+/* rA = rB; rA += rC; then a load or store through rA (rX = *(u8 *)(rA + off), *(u8 *)(rA + off) = ...) */
+#define VM_SUPER_MEM(S, MEM) S(MOV_ADD_X_##MEM)
+/* rA += imm or rB; then a 64-bit conditional jump (loop counters) */
+#define VM_SUPER_JMP(S, OP) S(ADD_K_##OP##64_K) S(ADD_K_##OP##64_X) S(ADD_X_##OP##64_K) S(ADD_X_##OP##64_X)
 
 enum vm_op {
 #define X(ID, CODE, VAR, VAL, KIND, CPU, GROUP, MNEM) VM_OP_##ID,
