@@ -47,12 +47,15 @@ static void build_index(void)
 
 const struct isa_form *isa_decode(const struct userbpf_insn *insn)
 {
+	/* A form whose variant field matches wins over a NONE form sharing the opcode (sdiv vs div). */
+	const struct isa_form *fallback = NULL;
 	pthread_once(&index_once, build_index);
 	for (unsigned i = by_code[insn->code]; i < by_code[insn->code + 1]; i++) {
 		const struct isa_form *f = &isa_forms[forms_of[i]];
 		switch (f->variant) {
 		case ISA_VAR_NONE:
-			return f;
+			fallback = f;
+			break;
 		case ISA_VAR_OFF:
 			if (insn->off == f->value)
 				return f;
@@ -67,7 +70,7 @@ const struct isa_form *isa_decode(const struct userbpf_insn *insn)
 			break;
 		}
 	}
-	return NULL;
+	return fallback;
 }
 
 bool isa_code_known(uint8_t code)
