@@ -11,6 +11,8 @@
  * any stray access). Checked: no crash, no sanitizer report, only documented errors, and a run that
  * returns 0 stayed within its budget. When the fast engine is allowed too (the program was proven)
  * and the program calls no helper, it must agree with the checked run on r0 and on the ctx bytes.
+ * Before loading, the slots (up to 256) are disassembled in both syntaxes and must assemble back to
+ * the same bytes: invalid slots come out as `.insn` lines that do.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -33,6 +35,41 @@ static int calls_helper(const struct userbpf_insn *insns, size_t cnt)
 		if (insns[i].code == 0x85 && insns[i].src_reg == 0)
 			return 1;
 	return 0;
+}
+
+/* Arbitrary slots -> disassembly -> assembler -> the same slots. */
+static void disasm_roundtrip(const struct userbpf_insn *insns, size_t cnt, enum userbpf_syntax syntax)
+{
+	static char text[256 * 200];
+	size_t len = 0;
+	for (size_t i = 0; i < cnt;) {
+		char line[192];
+		int n = userbpf_disasm_insn(insns, cnt, i, syntax, line, sizeof(line));
+		if (n != 1 && n != 2 && n != -EINVAL) {
+			fprintf(stderr, "userbpf_disasm_insn(slot %zu) returned %d\n", i, n);
+			abort();
+		}
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n", line);
+		i += n > 0 ? (size_t)n : 1;
+	}
+	struct userbpf_insn *again = NULL;
+	size_t again_cnt = 0;
+	char err[128] = "";
+	struct userbpf_asm_opts o =
+	    USERBPF_OPTS_INIT(userbpf_asm_opts, .err_buf = err, .err_size = sizeof(err));
+	if (userbpf_asm(text, &again, &again_cnt, &o) != 0) {
+		fprintf(stderr, "disassembly (syntax %d) does not assemble: %s\n%s", syntax, err, text);
+		abort();
+	}
+	if (again_cnt != cnt || memcmp(again, insns, cnt * sizeof(*insns)) != 0) {
+		size_t i = 0;
+		while (i < cnt && i < again_cnt && memcmp(&again[i], &insns[i], sizeof(*insns)) == 0)
+			i++;
+		fprintf(stderr, "disassembly (syntax %d) reassembles differently from slot %zu\n%s", syntax,
+			i, text);
+		abort();
+	}
+	free(again);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -64,6 +101,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(ctx, data, ctx_len);
 	memcpy(ctx2, data, ctx_len);
 	memcpy(insns, data + ctx_len, cnt * sizeof(*insns));
+
+	if (cnt > 0 && cnt <= 256) {
+		disasm_roundtrip(insns, cnt, USERBPF_SYNTAX_C);
+		disasm_roundtrip(insns, cnt, USERBPF_SYNTAX_CONFORMANCE);
+	}
 
 	char log[1024];
 	struct userbpf_prog_opts po =
