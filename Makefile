@@ -92,7 +92,7 @@ $(BUILD)/tests/kernel_%: tests/kernel/%.c $(TEST_LIB_OBJS) $(LIB_A)
 check: all
 	@BUILD=$(BUILD) tests/run_tests.sh
 
-bench:
+bench: $(LIB_A)
 	@$(MAKE) --no-print-directory -C bench BUILD=$(abspath $(BUILD))/bench LIB=$(abspath $(LIB_A)) all run
 
 # libFuzzer targets (clang), FUZZ_SECONDS each.

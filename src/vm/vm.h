@@ -1,0 +1,148 @@
+/*
+ * vm.h - internals of a loaded program: struct userbpf_prog, the pre-decoded form the fast
+ * interpreter runs, and the internal entry points of the vm/ files (prog.c, interp.c,
+ * interp_checked.c), of the validator (isa/validate.c) and of the helper registry
+ * (helpers/registry.c). Not installed; depends on isa.h and libc only.
+ */
+#ifndef USERBPF_VM_H
+#define USERBPF_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "isa/isa.h"
+#include "userbpf/userbpf.h"
+
+/*
+ * Superinstructions: fused or specialised handlers the pre-decoder substitutes for some forms.
+ * Each is listed once here; the fast interpreter has a handler op_<ID> for each, and the pre-decoder
+ * in prog.c decides when to use them. VM_OP_<form> == ISA_OP_<form> for the plain forms.
+ */
+#define VM_SUPER_OPS(S)
+
+enum vm_op {
+#define X(ID, CODE, VAR, VAL, KIND, CPU, GROUP, MNEM) VM_OP_##ID,
+#include "isa/opcodes.def"
+#undef X
+#define S(ID) VM_OP_##ID,
+	VM_SUPER_OPS(S)
+#undef S
+	    VM_NR_OPS
+};
+
+/*
+ * One pre-decoded instruction: 16 bytes, so four fit a cache line and indexing is a shift.
+ * `h` is the handler: the label address under computed goto, the vm_op under switch dispatch.
+ * Jumps keep their displacement (the target is pc + 1 + off, or pc + 1 + imm for ja/ja32, already
+ * validated), helper calls hold an index into prog->helpers in imm, and the second slot of an lddw
+ * holds the whole 64-bit constant in `u64`.
+ */
+struct vm_insn {
+	union {
+		const void *label;
+		uintptr_t op;
+		uint64_t u64;
+	} h;
+	uint8_t dst;
+	uint8_t src;
+	int16_t off;
+	int32_t imm;
+};
+
+/* A helper call resolved at load time. */
+struct vm_helper {
+	userbpf_helper_fn fn;
+	void *cookie;
+	uint32_t id;
+};
+
+struct userbpf_prog {
+	struct userbpf_insn *insns; /* copy of the program */
+	size_t insn_cnt;
+	uint16_t *ops;		   /* enum isa_op per slot; ISA_NR_OPS on the second slot of an lddw */
+	struct vm_insn *code;	   /* pre-decoded form for the fast interpreter (insn_cnt + 1 records) */
+	struct vm_helper *helpers; /* resolved helpers, indexed by the imm of pre-decoded calls */
+	uint32_t nr_helpers;
+	unsigned int flags; /* USERBPF_PROG_F_* */
+	unsigned int cpu_version;
+	bool has_local_calls;
+	bool proven; /* set by the verifier (later): safe for the fast interpreter */
+};
+
+/* ---- opts access (libbpf style): fields past opts->sz read as their default ---------------------- */
+
+#define VM_OPTS_HAS(opts, field)                                                                             \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + sizeof((opts)->field))
+#define VM_OPTS_GET(opts, field, def) (VM_OPTS_HAS(opts, field) ? (opts)->field : (def))
+#define VM_OPTS_SET(opts, field, val)                                                                        \
+	do {                                                                                                 \
+		if (VM_OPTS_HAS(opts, field))                                                                \
+			(opts)->field = (val);                                                               \
+	} while (0)
+
+/* True when an opts struct of `sz` bytes is acceptable for a struct of `known` bytes: it holds at
+ * least `sz` itself, and any bytes past what this library knows are zero. */
+USERBPF_HIDDEN bool vm_opts_valid(const void *opts, size_t sz, size_t known);
+
+/* ---- prog.c ------------------------------------------------------------------------------------- */
+
+/* Append formatted text to a NUL-terminated log buffer (truncating; NULL or 0-size: nothing). */
+USERBPF_HIDDEN void vm_log(char *log, size_t log_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* One-line text of instruction `idx` (C syntax), for logs and run errors. */
+USERBPF_HIDDEN void vm_fmt_insn(const struct userbpf_insn *insns, size_t cnt, size_t idx, char *buf,
+				size_t size);
+
+/* A run's options, read once from the caller's (possibly shorter) userbpf_run_opts. */
+struct vm_run {
+	struct userbpf_run_opts *opts; /* handed to helpers in struct userbpf_call */
+	void *ctx;
+	size_t ctx_size;
+	const uint8_t *pkt; /* LD_ABS/LD_IND data: opts->packet, else ctx */
+	size_t pkt_size;
+	const struct userbpf_region *regions;
+	size_t nr_regions;
+	uint64_t budget;
+	char *err_buf;
+	size_t err_size;
+};
+
+/* ---- interp.c: the fast interpreter ------------------------------------------------------------- */
+
+/* Handler addresses indexed by enum vm_op (computed goto); NULL under switch dispatch. */
+USERBPF_HIDDEN const void *const *interp_labels(void);
+/* Run a trusted or proven program. 0 with *retval set, or -E2BIG on too deep local calls. */
+USERBPF_HIDDEN int interp_run(const struct userbpf_prog *prog, const struct vm_run *run, uint64_t *retval);
+
+/* ---- interp_checked.c: the checked interpreter -------------------------------------------------- */
+
+/* Run any loaded program. 0 with *retval set; -EFAULT, -ETIME, -E2BIG with a line in err_buf.
+ * *count is the number of instructions executed either way. */
+USERBPF_HIDDEN int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run,
+				      uint64_t *retval, uint64_t *count);
+
+/* ---- isa/validate.c ----------------------------------------------------------------------------- */
+
+/*
+ * Validate `cnt` slots. On success fills ops[cnt] (form per slot, ISA_NR_OPS on lddw second slots)
+ * and returns 0; else appends one line per problem to log (may be NULL) and returns -EINVAL.
+ */
+USERBPF_HIDDEN int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu_version,
+				 const struct userbpf_helpers *helpers, uint16_t *ops, char *log,
+				 size_t log_size);
+
+/* ---- helpers/registry.c ------------------------------------------------------------------------- */
+
+struct helpers_entry {
+	uint32_t id;
+	char *name;
+	userbpf_helper_fn fn;
+	void *cookie;
+};
+
+/* The entry of helper `id`, or NULL. */
+USERBPF_HIDDEN const struct helpers_entry *helpers_find(const struct userbpf_helpers *helpers, uint32_t id);
+
+#endif /* USERBPF_VM_H */
