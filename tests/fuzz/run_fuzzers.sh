@@ -44,10 +44,6 @@ build_lib() {
 }
 
 # Seeds: asm text and .data files from the suite; for the interpreter, header + mem + program bytes.
-hex_to_file() { # HEX FILE
-	printf '%s' "$1" | xxd -r -p >>"$2"
-}
-
 make_corpora() {
 	local d
 	for d in asm interp datafile; do
@@ -55,24 +51,32 @@ make_corpora() {
 		mkdir -p "$out/corpus_$d" "$out/work_$d"
 	done
 	[ -d "$conf" ] || { echo "run_fuzzers: no conformance suite at $conf; fuzzing from empty corpora"; return; }
-	local f base
-	for f in "$conf"/tests/*.data "$conf"/negative/*.data; do
-		[ -e "$f" ] || continue
-		base=$(basename "$f" .data)
-		cp "$f" "$out/corpus_datafile/$base.data"
-		awk '/^-- asm/ {on = 1; next} /^-- / {on = 0} on' "$f" >"$out/corpus_asm/$base.s"
+	cp "$conf"/tests/*.data "$conf"/negative/*.data "$out/corpus_datafile/"
+	awk -v dir="$out/corpus_asm" '
+		FNR == 1 { n = split(FILENAME, parts, "/"); name = parts[n]; sub(/\.data$/, ".s", name); on = 0 }
+		/^-- asm/ { on = 1; next }
+		/^-- / { on = 0 }
+		on { print > (dir "/" name) }
+	' "$conf"/tests/*.data "$conf"/negative/*.data
+	# One "file hex" line per vector: header (flags 0, mem length LE16), mem, program.
+	awk -v dir="$out/corpus_interp" '
+		function field(key,   m) {
+			if (match($0, "\"" key "\": \"[0-9A-Za-z._-]*\"")) {
+				m = substr($0, RSTART, RLENGTH)
+				sub(/^[^:]*: "/, "", m)
+				sub(/"$/, "", m)
+				return m
+			}
+			return ""
+		}
+		{
+			name = field("name"); sub(/\.data$/, "", name)
+			mem = field("mem_hex"); len = length(mem) / 2
+			printf "%s/%s.bin 00%02x%02x%s%s\n", dir, name, len % 256, int(len / 256), mem, field("program_hex")
+		}
+	' "$conf/assembled.jsonl" | while read -r file hex; do
+		xxd -r -p <<<"$hex" >"$file"
 	done
-	local line name prog mem len seed
-	while IFS= read -r line; do
-		name=$(sed -E 's/.*"name": "([^"]*)".*/\1/' <<<"$line")
-		prog=$(sed -E 's/.*"program_hex": "([0-9a-fA-F]*)".*/\1/' <<<"$line")
-		mem=$(sed -E 's/.*"mem_hex": "([0-9a-fA-F]*)".*/\1/' <<<"$line")
-		[ "$mem" = "$line" ] && mem=
-		len=$((${#mem} / 2))
-		seed=$out/corpus_interp/${name%.data}.bin
-		: >"$seed"
-		hex_to_file "$(printf '00%02x%02x' $((len & 255)) $((len >> 8)))$mem$prog" "$seed"
-	done <"$conf/assembled.jsonl"
 }
 
 passed=0 failed=0
