@@ -887,12 +887,12 @@ TEST(random_straight_line)
 {
 	if (!kernel_usable())
 		SKIP("bpf() refused: %s", kernel_why);
-	random_programs("random straight-line", 0x5eed0001, 200, 48, false);
+	random_programs("random straight-line", 0x5eed0001, 400, 48, false);
 }
 
 TEST(random_branching)
 {
 	if (!kernel_usable())
 		SKIP("bpf() refused: %s", kernel_why);
-	random_programs("random branching", 0x5eed0002, 200, 40, true);
+	random_programs("random branching", 0x5eed0002, 400, 40, true);
 }
