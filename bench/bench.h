@@ -29,7 +29,8 @@ struct bench_run {
 	const struct userbpf_insn *insns;
 	size_t insn_cnt;
 	uint8_t *mem;
-	uint64_t expect; /* the native result */
+	uint64_t expect;   /* the native result */
+	uint64_t executed; /* instructions one run executes (counted by the checked engine), or 0 */
 };
 
 /* engine->open() returns this (> 0) when the engine declines a program: the cell says "refused". */

@@ -60,7 +60,10 @@ enum userbpf_map_type {
 #define USERBPF_F_NO_COMMON_LRU (1u << 1)
 #define USERBPF_F_RDONLY_PROG (1u << 7)
 #define USERBPF_F_WRONLY_PROG (1u << 8)
+#define USERBPF_F_RDONLY (1u << 3)   /* the host may not write (update/delete: -EPERM) */
+#define USERBPF_F_WRONLY (1u << 4)   /* the host may not read (lookup: -EPERM) */
 #define USERBPF_F_MMAPABLE (1u << 10)
+#define USERBPF_F_INNER_MAP (1u << 12) /* inner-map template: max_entries may differ */
 
 struct userbpf_map;
 
@@ -152,6 +155,28 @@ USERBPF_API uint64_t userbpf_ringbuf_avail(struct userbpf_map *map);
 /** Perf event array: records from all slots, in order per slot; `cpu` is the slot the record came from. */
 typedef int (*userbpf_perf_sample_fn)(void *cookie, int cpu, const void *data, size_t size);
 USERBPF_API int userbpf_perf_consume(struct userbpf_map *map, userbpf_perf_sample_fn fn, void *cookie);
+
+/*
+ * Register the kernel-numbered map helpers: map_lookup_elem (1), map_update_elem (2),
+ * map_delete_elem (3), perf_event_output (25), map_push_elem (87), map_pop_elem (88),
+ * map_peek_elem (89), spin_lock (93), spin_unlock (94), ringbuf_output (130), ringbuf_reserve (131),
+ * ringbuf_submit (132), ringbuf_discard (133), ringbuf_query (134), map_lookup_percpu_elem (195).
+ * r1 (r2 for perf_event_output) is the struct userbpf_map * the loader put in the program.
+ * 0 or -errno (-EEXIST when one of these ids is already registered).
+ */
+USERBPF_API int userbpf_helpers__add_maps(struct userbpf_helpers *helpers);
+
+/**
+ * The memory a program may reach through pointers this map hands out (array values, hash and LPM
+ * element pools, the ring buffer's data pages), as regions for userbpf_run_opts.regions so that the
+ * checked engine lets programs use map values. Fills up to `max` entries and returns how many there
+ * are (call again with more room if larger), or -EINVAL. Hash maps with BPF_F_NO_PREALLOC and LPM
+ * tries grow their pools as they fill: take the regions again before each run. Maps whose values are
+ * only copied by helpers (queue, stack, bloom filter, perf event array, prog_array, map-in-map) have
+ * none; an inner map's regions are its own.
+ */
+USERBPF_API int userbpf_map__regions(const struct userbpf_map *map, struct userbpf_region *regions,
+				     size_t max);
 
 /* Per-CPU slots (see the header comment). */
 USERBPF_API int userbpf_set_nr_cpus(unsigned int nr);

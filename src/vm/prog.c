@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "maps/map.h"
+#include "semantics.h"
 #include "vm.h"
 
 bool vm_opts_valid(const void *opts, size_t sz, size_t known)
@@ -59,12 +61,86 @@ static int64_t helper_slot(struct userbpf_prog *prog, const struct helpers_entry
 }
 
 /*
+ * Peephole pass: the superinstruction (enum vm_op) to run at slot i instead of its plain form, or -1.
+ * Fusing never needs jump-target analysis: the covered records keep their own handlers, so a jump
+ * into the middle of a fused sequence still runs the rest of it one by one.
+ */
+static int fuse(const struct userbpf_prog *prog, size_t i)
+{
+	const uint16_t *ops = prog->ops;
+	const struct userbpf_insn *in = prog->insns;
+	size_t n = prog->insn_cnt;
+
+	/* rA = rB; rA += rC (rC != rA), optionally followed by a load or store through rA. */
+	if (ops[i] == ISA_OP_MOV64_X && i + 1 < n && ops[i + 1] == ISA_OP_ADD64_X &&
+	    in[i + 1].dst_reg == in[i].dst_reg && in[i + 1].src_reg != in[i].dst_reg) {
+		unsigned a = in[i].dst_reg;
+		const struct userbpf_insn *m = i + 2 < n ? &in[i + 2] : NULL;
+		switch (m ? ops[i + 2] : ISA_NR_OPS) {
+#define LDX(MEM)                                                                                             \
+	case ISA_OP_##MEM:                                                                                   \
+		if (m->src_reg == a)                                                                         \
+			return VM_OP_MOV_ADD_X_##MEM;                                                        \
+		break;
+			LDX(LDXB)
+			LDX(LDXH)
+			LDX(LDXW)
+			LDX(LDXDW)
+#undef LDX
+#define ST(ST, STX, T)                                                                                       \
+	case ISA_OP_##ST:                                                                                    \
+		if (m->dst_reg == a)                                                                         \
+			return VM_OP_MOV_ADD_X_##ST;                                                         \
+		break;                                                                                       \
+	case ISA_OP_##STX:                                                                                   \
+		if (m->dst_reg == a)                                                                         \
+			return VM_OP_MOV_ADD_X_##STX;                                                        \
+		break;
+			SEM_ST_OPS(ST)
+#undef ST
+		default:
+			break;
+		}
+		return VM_OP_MOV_ADD_X;
+	}
+	/* rA += imm or rB; then a 64-bit conditional jump (any registers). */
+	if (ops[i] == ISA_OP_ADD64_K && i + 1 < n) {
+		switch (ops[i + 1]) {
+#define J(OP)                                                                                                \
+	case ISA_OP_##OP##64_K:                                                                              \
+		return VM_OP_ADD_K_##OP##64_K;                                                               \
+	case ISA_OP_##OP##64_X:                                                                              \
+		return VM_OP_ADD_K_##OP##64_X;
+			SEM_JMP_OPS(J)
+#undef J
+		default:
+			break;
+		}
+	}
+	if (ops[i] == ISA_OP_ADD64_X && i + 1 < n) {
+		switch (ops[i + 1]) {
+#define J(OP)                                                                                                \
+	case ISA_OP_##OP##64_K:                                                                              \
+		return VM_OP_ADD_X_##OP##64_K;                                                               \
+	case ISA_OP_##OP##64_X:                                                                              \
+		return VM_OP_ADD_X_##OP##64_X;
+			SEM_JMP_OPS(J)
+#undef J
+		default:
+			break;
+		}
+	}
+	return -1;
+}
+
+/*
  * Build prog->code from the validated program. Each slot becomes one 16-byte record holding the
  * handler address (so dispatch is a single indirect jump with no table lookup), the registers, off
  * and imm; the ja displacement is moved to imm so ja and ja32 share a handler; helper ids become
  * indexes of prog->helpers; an lddw's second record holds the 64-bit constant.
  */
-static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *helpers)
+static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *helpers,
+		     struct userbpf_map *const *maps)
 {
 	const void *const *labels = interp_labels();
 	size_t n = prog->insn_cnt;
@@ -76,7 +152,13 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 		const struct userbpf_insn *in = &prog->insns[i];
 		unsigned op = prog->ops[i];
 		if (op == ISA_NR_OPS) { /* second slot of an lddw */
-			code[i].h.u64 = (uint64_t)(uint32_t)prog->insns[i - 1].imm | (uint64_t)in->imm << 32;
+			const struct userbpf_insn *first = &prog->insns[i - 1];
+			code[i].h.u64 = (uint64_t)(uint32_t)first->imm | (uint64_t)in->imm << 32;
+			if (first->src_reg == BPF_PSEUDO_MAP_IDX)
+				code[i].h.u64 = (uintptr_t)maps[first->imm];
+			else if (first->src_reg == BPF_PSEUDO_MAP_IDX_VALUE)
+				code[i].h.u64 =
+				    (uintptr_t)map_array_base(maps[first->imm]) + (uint32_t)in->imm;
 			continue;
 		}
 		const struct isa_form *f = &isa_forms[op];
@@ -103,16 +185,83 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 		default:
 			break;
 		}
+		int fused = getenv("USERBPF_NOFUSE") ? -1 : fuse(prog, i);
+		if (fused >= 0)
+			op = (unsigned)fused;
 		if (labels)
 			r->h.label = labels[op];
 		else
 			r->h.op = op;
+	}
+	/*
+	 * Jump threading: a jump whose target is a `goto` goes straight to that goto's target (clang
+	 * emits such chains at loop exits and switch ends); one dispatch fewer each time. Bounded hops,
+	 * so `goto -1` loops stay as they are.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		unsigned op = prog->ops[i];
+		if (op >= ISA_NR_OPS)
+			continue;
+		unsigned kind = isa_forms[op].kind;
+		bool ja = kind == ISA_KIND_JA || kind == ISA_KIND_JA32;
+		if (!ja && kind != ISA_KIND_JCC_K && kind != ISA_KIND_JCC_X)
+			continue;
+		int64_t t = (int64_t)i + 1 + (ja ? code[i].imm : code[i].off);
+		for (int hops = 0; hops < 8; hops++) {
+			unsigned top = prog->ops[t];
+			if (top != ISA_OP_JA && top != ISA_OP_JA32)
+				break;
+			t = t + 1 + code[t].imm;
+		}
+		int64_t disp = t - (int64_t)i - 1;
+		if (ja)
+			code[i].imm = (int32_t)disp;
+		else if (disp >= INT16_MIN && disp <= INT16_MAX)
+			code[i].off = (int16_t)disp;
 	}
 	/* A record past the end, never reached (validation refuses falling off the end). */
 	if (labels)
 		code[n].h.label = labels[VM_OP_EXIT];
 	else
 		code[n].h.op = VM_OP_EXIT;
+	return 0;
+}
+
+/*
+ * Take a reference to each map the program references (lddw src 5/6), once, and list the values
+ * reached by src 6 as regions of the checked engine (read-only for BPF_F_RDONLY_PROG maps).
+ */
+static int hold_maps(struct userbpf_prog *prog, struct userbpf_map *const *maps)
+{
+	for (size_t i = 0; i + 1 < prog->insn_cnt; i++) {
+		const struct userbpf_insn *in = &prog->insns[i];
+		struct userbpf_map *m;
+		uint32_t k;
+		if (prog->ops[i] == ISA_NR_OPS || (in->code != (BPF_LD | BPF_IMM | BPF_DW)) ||
+		    (in->src_reg != BPF_PSEUDO_MAP_IDX && in->src_reg != BPF_PSEUDO_MAP_IDX_VALUE))
+			continue;
+		m = maps[in->imm];
+		for (k = 0; k < prog->nr_maps && prog->maps[k] != m; k++)
+			;
+		if (k == prog->nr_maps) {
+			struct userbpf_map **v = realloc(prog->maps, (prog->nr_maps + 1) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			prog->maps = v;
+			prog->maps[prog->nr_maps++] = userbpf_map__get(m);
+			if (in->src_reg == BPF_PSEUDO_MAP_IDX_VALUE) {
+				struct userbpf_region *r =
+				    realloc(prog->map_regions, (prog->nr_map_regions + 1) * sizeof(*r));
+				if (!r)
+					return -ENOMEM;
+				prog->map_regions = r;
+				r[prog->nr_map_regions++] = (struct userbpf_region){
+				    .addr = map_array_base(m),
+				    .size = userbpf_map__value_size(m),
+				    .writable = !(userbpf_map__flags(m) & USERBPF_F_RDONLY_PROG)};
+			}
+		}
+	}
 	return 0;
 }
 
@@ -128,6 +277,8 @@ struct userbpf_prog *userbpf_prog__load(const struct userbpf_insn *insns, size_t
 	const struct userbpf_helpers *helpers = VM_OPTS_GET(opts, helpers, NULL);
 	unsigned int cpu = VM_OPTS_GET(opts, cpu_version, 0);
 	unsigned int flags = VM_OPTS_GET(opts, flags, 0);
+	struct userbpf_map *const *maps = VM_OPTS_GET(opts, maps, NULL);
+	size_t nr_maps = maps ? VM_OPTS_GET(opts, nr_maps, 0) : 0;
 	if (log_size)
 		log[0] = '\0';
 	if (cpu == 0)
@@ -166,9 +317,11 @@ struct userbpf_prog *userbpf_prog__load(const struct userbpf_insn *insns, size_t
 		goto nomem;
 	memcpy(prog->insns, insns, insn_cnt * sizeof(*insns));
 
-	int err = validate_prog(prog->insns, insn_cnt, cpu, helpers, prog->ops, log, log_size);
+	int err = validate_prog(prog->insns, insn_cnt, cpu, helpers, maps, nr_maps, prog->ops, log, log_size);
 	if (!err)
-		err = predecode(prog, helpers);
+		err = predecode(prog, helpers, maps);
+	if (!err)
+		err = hold_maps(prog, maps);
 	if (err) {
 		userbpf_prog__free(prog);
 		errno = -err;
@@ -189,6 +342,10 @@ void userbpf_prog__free(struct userbpf_prog *prog)
 	free(prog->ops);
 	free(prog->code);
 	free(prog->helpers);
+	for (uint32_t i = 0; i < prog->nr_maps; i++)
+		userbpf_map__free(prog->maps[i]);
+	free(prog->maps);
+	free(prog->map_regions);
 	free(prog);
 }
 

@@ -19,7 +19,35 @@
  * Each is listed once here; the fast interpreter has a handler op_<ID> for each, and the pre-decoder
  * in prog.c decides when to use them. VM_OP_<form> == ISA_OP_<form> for the plain forms.
  */
-#define VM_SUPER_OPS(S)
+#define VM_SUPER_OPS(S)                                                                                      \
+	S(MOV_ADD_X) /* rA = rB; rA += rC                 (clang's address computation) */                   \
+	VM_SUPER_MEM(S, LDXB)                                                                                \
+	VM_SUPER_MEM(S, LDXH)                                                                                \
+	VM_SUPER_MEM(S, LDXW)                                                                                \
+	VM_SUPER_MEM(S, LDXDW)                                                                               \
+	VM_SUPER_MEM(S, STB)                                                                                 \
+	VM_SUPER_MEM(S, STH)                                                                                 \
+	VM_SUPER_MEM(S, STW)                                                                                 \
+	VM_SUPER_MEM(S, STDW)                                                                                \
+	VM_SUPER_MEM(S, STXB)                                                                                \
+	VM_SUPER_MEM(S, STXH)                                                                                \
+	VM_SUPER_MEM(S, STXW)                                                                                \
+	VM_SUPER_MEM(S, STXDW)                                                                               \
+	VM_SUPER_JMP(S, JEQ)                                                                                 \
+	VM_SUPER_JMP(S, JGT)                                                                                 \
+	VM_SUPER_JMP(S, JGE)                                                                                 \
+	VM_SUPER_JMP(S, JSET)                                                                                \
+	VM_SUPER_JMP(S, JNE)                                                                                 \
+	VM_SUPER_JMP(S, JSGT)                                                                                \
+	VM_SUPER_JMP(S, JSGE)                                                                                \
+	VM_SUPER_JMP(S, JLT)                                                                                 \
+	VM_SUPER_JMP(S, JLE)                                                                                 \
+	VM_SUPER_JMP(S, JSLT)                                                                                \
+	VM_SUPER_JMP(S, JSLE)
+/* rA = rB; rA += rC; then a load or store through rA (rX = *(u8 *)(rA + off), *(u8 *)(rA + off) = ...) */
+#define VM_SUPER_MEM(S, MEM) S(MOV_ADD_X_##MEM)
+/* rA += imm or rB; then a 64-bit conditional jump (loop counters) */
+#define VM_SUPER_JMP(S, OP) S(ADD_K_##OP##64_K) S(ADD_K_##OP##64_X) S(ADD_X_##OP##64_K) S(ADD_X_##OP##64_X)
 
 enum vm_op {
 #define X(ID, CODE, VAR, VAL, KIND, CPU, GROUP, MNEM) VM_OP_##ID,
@@ -68,6 +96,10 @@ struct userbpf_prog {
 	unsigned int cpu_version;
 	bool has_local_calls;
 	bool proven; /* set by the verifier (later): safe for the fast interpreter */
+	struct userbpf_map **maps; /* maps referenced by lddw src 5/6, one reference each */
+	uint32_t nr_maps;
+	struct userbpf_region *map_regions; /* values reached by lddw src 6: checked-engine regions */
+	uint32_t nr_map_regions;
 };
 
 /* ---- opts access (libbpf style): fields past opts->sz read as their default ---------------------- */
@@ -126,12 +158,12 @@ USERBPF_HIDDEN int interp_run_checked(const struct userbpf_prog *prog, const str
 /* ---- isa/validate.c ----------------------------------------------------------------------------- */
 
 /*
- * Validate `cnt` slots. On success fills ops[cnt] (form per slot, ISA_NR_OPS on lddw second slots)
+ * Validate `cnt` slots (lddw src 5/6 against maps[0..nr_maps)). On success fills ops[cnt] (form per slot, ISA_NR_OPS on lddw second slots)
  * and returns 0; else appends one line per problem to log (may be NULL) and returns -EINVAL.
  */
 USERBPF_HIDDEN int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu_version,
-				 const struct userbpf_helpers *helpers, uint16_t *ops, char *log,
-				 size_t log_size);
+				 const struct userbpf_helpers *helpers, struct userbpf_map *const *maps,
+				 size_t nr_maps, uint16_t *ops, char *log, size_t log_size);
 
 /* ---- helpers/registry.c ------------------------------------------------------------------------- */
 

@@ -575,6 +575,158 @@ TEST(atomic_into_r0_and_unaligned)
 	CHECK_EQ_U64(r.r0, 0x41);
 }
 
+/*
+ * The fast engine's superinstructions (prog.c's peephole pass) must mean exactly what the
+ * instructions they cover mean: each idiom is run through both engines (the checked one never
+ * fuses), including jumps into the middle of a fused sequence and register overlaps.
+ */
+TEST(superinstructions)
+{
+	uint8_t buf[32];
+	for (int i = 0; i < 32; i++)
+		buf[i] = (uint8_t)(0xf0 + i);
+	struct runcfg cfg = {.ctx = buf, .ctx_size = sizeof(buf)};
+	/* rA = rB; rA += rC alone, and followed by loads of each size through rA */
+	CHECK_EQ_U64(RUN_CFG(&cfg, I_MOV64_IMM(3, 5), I_MOV64_REG(4, 1), I_ALU64_REG(BPF_ADD, 4, 3),
+			     I_ALU64_REG(BPF_SUB, 4, 1), I_MOV64_REG(0, 4), I_EXIT()),
+		     5);
+	CHECK_EQ_U64(RUN_CFG(&cfg, I_MOV64_IMM(3, 5), I_MOV64_REG(4, 1), I_ALU64_REG(BPF_ADD, 4, 3),
+			     I_LDX(BPF_B, 0, 4, 1), I_EXIT()),
+		     0xf6);
+	CHECK_EQ_U64(RUN_CFG(&cfg, I_MOV64_IMM(3, 5), I_MOV64_REG(4, 1), I_ALU64_REG(BPF_ADD, 4, 3),
+			     I_LDX(BPF_H, 4, 4, 1), I_MOV64_REG(0, 4), I_EXIT()),
+		     0xf7f6);
+	CHECK_EQ_U64(RUN_CFG(&cfg, I_MOV64_IMM(3, 4), I_MOV64_REG(4, 1), I_ALU64_REG(BPF_ADD, 4, 3),
+			     I_LDX(BPF_W, 0, 4, -4), I_EXIT()),
+		     0xf3f2f1f0);
+	CHECK_EQ_U64(RUN_CFG(&cfg, I_MOV64_IMM(3, 8), I_MOV64_REG(4, 1), I_ALU64_REG(BPF_ADD, 4, 3),
+			     I_LDX(BPF_DW, 0, 4, 0), I_EXIT()),
+		     0xfffefdfcfbfaf9f8ull);
+	/* rA += rA is not fused (would read the moved value): still right */
+	CHECK_EQ_U64(RUN(I_MOV64_IMM(2, 7), I_MOV64_REG(0, 2), I_ALU64_REG(BPF_ADD, 0, 0), I_EXIT()), 14);
+	/* stores of each size through rA, imm and register, register = rA itself */
+	CHECK_EQ_U64(RUN_CFG(&cfg, I_MOV64_IMM(3, 16), I_MOV64_REG(4, 1), I_ALU64_REG(BPF_ADD, 4, 3),
+			     I_ST(BPF_B, 4, 0, 0x11), I_MOV64_REG(4, 1), I_ALU64_REG(BPF_ADD, 4, 3),
+			     I_ST(BPF_H, 4, 2, 0x2233), I_MOV64_REG(4, 1), I_ALU64_REG(BPF_ADD, 4, 3),
+			     I_ST(BPF_W, 4, 4, 0x44556677), I_MOV64_REG(4, 1), I_ALU64_REG(BPF_ADD, 4, 3),
+			     I_ST(BPF_DW, 4, 8, -2), I_LDX(BPF_DW, 0, 4, 0), I_EXIT()),
+		     0x4455667722330111ull);
+	CHECK_EQ_U64(RUN_CFG(&cfg, I_MOV64_IMM(3, 0), I_MOV64_IMM(5, 0x05060708), I_MOV64_REG(4, 1),
+			     I_ALU64_REG(BPF_ADD, 4, 3), I_STX(BPF_B, 4, 5, 0), I_MOV64_REG(4, 1),
+			     I_ALU64_REG(BPF_ADD, 4, 3), I_STX(BPF_H, 4, 5, 2), I_MOV64_REG(4, 1),
+			     I_ALU64_REG(BPF_ADD, 4, 3), I_STX(BPF_W, 4, 5, 4), I_MOV64_REG(4, 1),
+			     I_ALU64_REG(BPF_ADD, 4, 3), I_STX(BPF_DW, 4, 5, 8), I_LDX(BPF_DW, 0, 1, 0),
+			     I_EXIT()),
+		     0x050607080708f108ull);
+	/* a store of rA through rA itself stores the sum */
+	CHECK_EQ_U64(RUN(I_MOV64_IMM(3, -8), I_MOV64_REG(4, 10), I_ALU64_REG(BPF_ADD, 4, 3),
+			 I_STX(BPF_DW, 4, 4, 0), I_LDX(BPF_DW, 0, 10, -8), I_ALU64_REG(BPF_SUB, 0, 10),
+			 I_EXIT()),
+		     NEG(-8));
+	/* jumping into the middle of a fused sequence (mov r4 = r10; r4 += r3; ldx) runs the rest of it */
+	for (int i = 0; i < 32; i++)
+		buf[i] = (uint8_t)(0xf0 + i);
+	CHECK_EQ_U64(RUN_CFG(&cfg, I_MOV64_IMM(3, 2), I_MOV64_REG(4, 1), I_JA(1), I_MOV64_REG(4, 10),
+			     I_ALU64_REG(BPF_ADD, 4, 3), I_LDX(BPF_B, 0, 4, 0), I_ALU64_REG(BPF_SUB, 0, 3),
+			     I_EXIT()),
+		     0xf0);
+}
+
+/* Loops ending in rA += imm/rB; if ... goto: every condition, K and X, through both engines. */
+TEST(superinstruction_loops)
+{
+	static const uint8_t ops[] = {BPF_JEQ,	BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
+				      BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE};
+	for (size_t i = 0; i < sizeof(ops); i++) {
+		for (int x = 0; x < 2; x++) {
+			for (int addx = 0; addx < 2; addx++) {
+				/* r0 counts iterations; r1 runs from -3 by 1 while the condition vs 2 holds,
+				 * at most 10 times */
+				struct userbpf_insn p[] = {
+				    I_MOV64_IMM(0, 0),
+				    I_MOV64_IMM(1, -3),
+				    I_MOV64_IMM(2, 2),
+				    I_MOV64_IMM(3, 1),
+				    I_ALU64_IMM(BPF_ADD, 0, 1),
+				    I_JMP_IMM(BPF_JGE, 0, 10, 2),
+				    addx ? I_ALU64_REG(BPF_ADD, 1, 3) : I_ALU64_IMM(BPF_ADD, 1, 1),
+				    x ? I_JMP_REG(ops[i], 1, 2, -4) : I_JMP_IMM(ops[i], 1, 2, -4),
+				    I_ALU64_IMM(BPF_LSH, 0, 8),
+				    I_ALU64_REG(BPF_OR, 0, 1),
+				    I_EXIT(),
+				};
+				uint64_t r = vt_run(p, sizeof(p) / sizeof(p[0]), NULL, __LINE__);
+				/* reference: the same loop in C */
+				int64_t r1 = -3, n = 0;
+				for (;;) {
+					n++;
+					if (n >= 10)
+						break;
+					r1 += 1;
+					bool t;
+					switch (ops[i]) {
+					case BPF_JEQ:
+						t = r1 == 2;
+						break;
+					case BPF_JGT:
+						t = (uint64_t)r1 > 2;
+						break;
+					case BPF_JGE:
+						t = (uint64_t)r1 >= 2;
+						break;
+					case BPF_JSET:
+						t = (r1 & 2) != 0;
+						break;
+					case BPF_JNE:
+						t = r1 != 2;
+						break;
+					case BPF_JSGT:
+						t = r1 > 2;
+						break;
+					case BPF_JSGE:
+						t = r1 >= 2;
+						break;
+					case BPF_JLT:
+						t = (uint64_t)r1 < 2;
+						break;
+					case BPF_JLE:
+						t = (uint64_t)r1 <= 2;
+						break;
+					case BPF_JSLT:
+						t = r1 < 2;
+						break;
+					default:
+						t = r1 <= 2;
+						break;
+					}
+					if (!t)
+						break;
+				}
+				uint64_t want = ((uint64_t)n << 8) | (uint64_t)r1;
+				if (r != want) {
+					fprintf(stderr,
+						"loop op 0x%02x x %d addx %d: 0x%" PRIx64 " != 0x%" PRIx64
+						"\n",
+						ops[i], x, addx, r, want);
+					test_failed_now = 1;
+				}
+			}
+		}
+	}
+}
+
+TEST(jump_threading)
+{
+	/* chains of gotos, a conditional jump to a goto, and a goto loop that must stay a loop */
+	CHECK_EQ_U64(RUN(I_MOV64_IMM(0, 1), I_JA(1), I_EXIT(), I_JA(1), I_JA(-3), I_JA(-2)), 1);
+	CHECK_EQ_U64(RUN(I_MOV64_IMM(0, 1), I_JMP_IMM(BPF_JEQ, 0, 1, 2), I_MOV64_IMM(0, 2), I_EXIT(),
+			 I_JA32(1), I_EXIT(), I_MOV64_IMM(0, 3), I_EXIT()),
+		     3);
+	struct runcfg cfg = {.budget = 100};
+	struct runres r = RUN_CHECKED(&cfg, I_MOV64_IMM(0, 0), I_JA(-1), I_EXIT());
+	CHECK_EQ_INT(r.err, -ETIME);
+}
+
 /* Every form of opcodes.def that can run was run by some test above. */
 TEST(form_coverage)
 {
@@ -586,6 +738,24 @@ TEST(form_coverage)
 			continue;
 		if (!form_seen[i]) {
 			fprintf(stderr, "form %s was never run\n", f->id);
+			missing++;
+		}
+	}
+	CHECK_EQ_INT(missing, 0);
+}
+
+/* ... and every superinstruction of the fast engine was chosen by some test above. */
+TEST(superinstruction_coverage)
+{
+	static const char *const names[] = {
+#define S(ID) [VM_OP_##ID] = #ID,
+	    VM_SUPER_OPS(S)
+#undef S
+	};
+	int missing = 0;
+	for (int op = ISA_NR_OPS; op < VM_NR_OPS; op++) {
+		if (!super_seen[op]) {
+			fprintf(stderr, "superinstruction %s was never run\n", names[op]);
 			missing++;
 		}
 	}

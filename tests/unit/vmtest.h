@@ -12,8 +12,24 @@
 
 #include "insn.h"
 #include "test.h"
+#include "vm/vm.h"
 
 static bool form_seen[ISA_NR_OPS];
+static bool super_seen[VM_NR_OPS]; /* superinstructions the fast engine's records used */
+
+/* Record which superinstructions the pre-decoder chose for `prog` (internal view, tests only). */
+static inline void vt_mark_supers(const struct userbpf_prog *prog)
+{
+	const void *const *labels = interp_labels();
+	for (size_t i = 0; i < prog->insn_cnt; i++) {
+		if (prog->ops[i] >= ISA_NR_OPS)
+			continue;
+		for (int op = ISA_NR_OPS; op < VM_NR_OPS; op++)
+			if (labels ? prog->code[i].h.label == labels[op]
+				   : prog->code[i].h.op == (uintptr_t)op)
+				super_seen[op] = true;
+	}
+}
 
 struct runcfg {
 	void *ctx;
@@ -70,6 +86,7 @@ static inline uint64_t vt_run(const struct userbpf_insn *p, size_t n, struct run
 		test_failed_now = 1;
 		return 0xdeadbeef;
 	}
+	vt_mark_supers(prog);
 	for (size_t i = 0; i < n; i++) {
 		const struct isa_form *f = isa_decode(&p[i]);
 		if (f) {
