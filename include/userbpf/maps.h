@@ -166,6 +166,18 @@ USERBPF_API int userbpf_perf_consume(struct userbpf_map *map, userbpf_perf_sampl
  */
 USERBPF_API int userbpf_helpers__add_maps(struct userbpf_helpers *helpers);
 
+/**
+ * The memory a program may reach through pointers this map hands out (array values, hash and LPM
+ * element pools, the ring buffer's data pages), as regions for userbpf_run_opts.regions so that the
+ * checked engine lets programs use map values. Fills up to `max` entries and returns how many there
+ * are (call again with more room if larger), or -EINVAL. Hash maps with BPF_F_NO_PREALLOC and LPM
+ * tries grow their pools as they fill: take the regions again before each run. Maps whose values are
+ * only copied by helpers (queue, stack, bloom filter, perf event array, prog_array, map-in-map) have
+ * none; an inner map's regions are its own.
+ */
+USERBPF_API int userbpf_map__regions(const struct userbpf_map *map, struct userbpf_region *regions,
+				     size_t max);
+
 /* Per-CPU slots (see the header comment). */
 USERBPF_API int userbpf_set_nr_cpus(unsigned int nr);
 USERBPF_API unsigned int userbpf_nr_cpus(void);

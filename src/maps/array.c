@@ -297,6 +297,13 @@ static long redir_delete(struct userbpf_map *m, const void *key)
 	return 0;
 }
 
+static size_t array_regions(struct userbpf_map *m, struct userbpf_region *out, size_t max)
+{
+	struct array_map *a = A(m);
+	size_t bytes = (size_t)a->stride * m->max_entries * m->nr_cpus;
+	return map_add_region(out, max, 0, a->values, bytes, !(m->map_flags & USERBPF_F_RDONLY_PROG));
+}
+
 /* ---- creation ---------------------------------------------------------------------------------- */
 
 static void array_free(struct userbpf_map *m)
@@ -322,6 +329,7 @@ static const struct map_ops array_ops = {
     .sys_lookup = array_sys_lookup,
     .sys_update = array_sys_update,
     .get_next_key = array_next_key,
+    .regions = array_regions,
 };
 
 static const struct map_ops percpu_array_ops = {
@@ -333,6 +341,7 @@ static const struct map_ops percpu_array_ops = {
     .sys_lookup = array_sys_lookup,
     .sys_update = array_sys_update,
     .get_next_key = array_next_key,
+    .regions = array_regions,
 };
 
 static const struct map_ops prog_array_ops = {
@@ -360,6 +369,7 @@ static const struct map_ops redir_ops = {
     .sys_lookup = redir_sys_lookup,
     .sys_update = redir_sys_update,
     .get_next_key = array_next_key,
+    .regions = array_regions,
 };
 
 #define ARRAY_FLAGS                                                                                          \

@@ -27,7 +27,8 @@
 #include <stdlib.h>
 
 struct htab_elem {
-	struct htab_elem *next;	 /* bucket chain, or free list */
+	struct htab_elem *next;	 /* bucket chain (atomic), ending in a nulls marker naming the bucket */
+	struct htab_elem *fnext; /* free list (next keeps its chain for lockless readers) */
 	struct htab_elem *lprev; /* LRU list (under lru_lock) */
 	struct htab_elem *lnext;
 	uint32_t hash;
@@ -44,6 +45,7 @@ struct bucket {
 
 struct chunk {
 	struct chunk *next;
+	size_t bytes;
 };
 
 struct htab {
@@ -51,6 +53,7 @@ struct htab {
 	struct bucket *buckets;
 	uint32_t mask;
 	uint32_t key_round;
+	uint32_t key_words;
 	size_t elem_size;
 	size_t value_area; /* bytes of value storage per element */
 	bool lru, of_maps;
@@ -120,12 +123,73 @@ static inline struct bucket *bucket_of(struct htab *h, uint32_t hash)
 	return &h->buckets[hash & h->mask];
 }
 
-static inline struct htab_elem *chain_find(struct htab *h, struct bucket *b, uint32_t hash, const void *key,
-					   struct htab_elem ***pprev)
+/*
+ * Chains end in an odd pointer that encodes the bucket: a lockless reader that followed an element
+ * into another chain (the element was deleted and reused meanwhile) notices and restarts, as with
+ * the kernel's hlist_nulls.
+ */
+static inline bool is_nulls(const struct htab_elem *e)
+{
+	return (uintptr_t)e & 1;
+}
+
+static inline struct htab_elem *nulls(uint32_t idx)
+{
+	return (struct htab_elem *)(((uintptr_t)idx << 1) | 1);
+}
+
+static inline void store_next(struct htab_elem **p, struct htab_elem *v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* A key zero-padded to whole words, as elements store it. */
+struct kbuf {
+	uint64_t w[64];
+};
+
+static inline const uint64_t *pad_key(const struct htab *h, struct kbuf *kb, const void *key)
+{
+	uint32_t ks = h->map.key_size;
+	if (ks == 4) {
+		uint32_t x;
+		memcpy(&x, key, 4);
+		kb->w[0] = x;
+	} else if (ks == 8) {
+		memcpy(kb->w, key, 8);
+	} else {
+		kb->w[(ks - 1) / 8] = 0;
+		memcpy(kb->w, key, ks);
+	}
+	return kb->w;
+}
+
+/* Keys are compared and written a word at a time with atomic accesses, since lockless readers may
+ * look at an element being reused (they then see a mismatch or end at a foreign nulls marker). */
+static inline bool key_eq(const struct htab *h, const struct htab_elem *e, const uint64_t *kw)
+{
+	const uint64_t *ek = (const uint64_t *)(const void *)e->data;
+	for (uint32_t i = 0; i < h->key_words; i++) {
+		if (__atomic_load_n(&ek[i], __ATOMIC_RELAXED) != kw[i])
+			return false;
+	}
+	return true;
+}
+
+static inline void key_store(const struct htab *h, struct htab_elem *e, const uint64_t *kw)
+{
+	uint64_t *ek = (uint64_t *)(void *)e->data;
+	for (uint32_t i = 0; i < h->key_words; i++)
+		__atomic_store_n(&ek[i], kw[i], __ATOMIC_RELAXED);
+}
+
+/* Find a key in a bucket whose lock is held. */
+static inline struct htab_elem *chain_find(struct htab *h, struct bucket *b, uint32_t hash,
+					   const uint64_t *kw, struct htab_elem ***pprev)
 {
 	struct htab_elem **pp = &b->head, *e;
-	for (e = *pp; e; pp = &e->next, e = *pp) {
-		if (e->hash == hash && memcmp(e->data, key, h->map.key_size) == 0) {
+	for (e = *pp; !is_nulls(e); pp = &e->next, e = *pp) {
+		if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash && key_eq(h, e, kw)) {
 			if (pprev)
 				*pprev = pp;
 			return e;
@@ -149,10 +213,11 @@ static bool pool_grow(struct htab *h, uint32_t n)
 		return false;
 	struct chunk *c = (struct chunk *)mem;
 	c->next = h->chunks;
+	c->bytes = hdr + (size_t)n * h->elem_size;
 	h->chunks = c;
 	for (uint32_t i = n; i-- > 0;) {
 		struct htab_elem *e = (struct htab_elem *)(mem + hdr + (size_t)i * h->elem_size);
-		e->next = h->free_list;
+		e->fnext = h->free_list;
 		h->free_list = e;
 	}
 	h->allocated += n;
@@ -165,7 +230,7 @@ static struct htab_elem *free_pop_locked(struct htab *h)
 	if (!e && pool_grow(h, CHUNK_ELEMS))
 		e = h->free_list;
 	if (e)
-		h->free_list = e->next;
+		h->free_list = e->fnext;
 	return e;
 }
 
@@ -180,7 +245,7 @@ static struct htab_elem *free_pop(struct htab *h)
 static void free_push(struct htab *h, struct htab_elem *e)
 {
 	map_spin_lock(&h->free_lock);
-	e->next = h->free_list;
+	e->fnext = h->free_list;
 	h->free_list = e;
 	map_spin_unlock(&h->free_lock);
 }
@@ -223,10 +288,10 @@ static struct htab_elem *lru_evict(struct htab *h)
 		struct bucket *b = bucket_of(h, e->hash);
 		struct htab_elem **pp;
 		map_spin_lock(&b->lock);
-		for (pp = &b->head; *pp && *pp != e; pp = &(*pp)->next)
+		for (pp = &b->head; !is_nulls(*pp) && *pp != e; pp = &(*pp)->next)
 			;
 		if (*pp == e) {
-			*pp = e->next;
+			store_next(pp, e->next);
 			__atomic_store_n(&e->in_hash, 0, __ATOMIC_RELEASE);
 			map_spin_unlock(&b->lock);
 			lru_unlink(e);
@@ -249,7 +314,7 @@ static struct htab_elem *lru_alloc(struct htab *h, uint32_t hash)
 		e = lru_evict(h);
 	}
 	if (e) {
-		e->hash = hash;
+		__atomic_store_n(&e->hash, hash, __ATOMIC_RELAXED);
 		__atomic_store_n(&e->ref, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&e->in_hash, 0, __ATOMIC_RELAXED);
 		lru_add_head(h, e);
@@ -337,23 +402,31 @@ static void value_load(struct htab *h, struct htab_elem *e, void *out, uint64_t 
 
 /* ---- operations -------------------------------------------------------------------------------- */
 
+/* Program-side lookup: no lock, as the kernel's RCU lookup (see is_nulls()). */
 static inline void *lookup_elem(struct htab *h, const void *key, uint32_t cpu, bool mark)
 {
-	uint32_t hash = hash_key(key, h->map.key_size);
-	struct bucket *b = bucket_of(h, hash);
-	map_spin_lock(&b->lock);
-	struct htab_elem *e = chain_find(h, b, hash, key, NULL);
-	void *ret = NULL;
-	if (e) {
-		ret = elem_value(h, e);
-		if (h->of_maps)
-			ret = __atomic_load_n((void **)ret, __ATOMIC_ACQUIRE);
-		else if (h->map.percpu)
-			ret = (char *)ret + (size_t)cpu * h->map.pcpu_stride;
+	struct kbuf kb;
+	const uint64_t *kw = pad_key(h, &kb, key);
+	uint32_t hash = hash_key(key, h->map.key_size), idx = hash & h->mask;
+	struct htab_elem *e;
+again:
+	for (e = __atomic_load_n(&h->buckets[idx].head, __ATOMIC_ACQUIRE); !is_nulls(e);
+	     e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash && key_eq(h, e, kw))
+			break;
 	}
-	map_spin_unlock(&b->lock);
-	if (e && mark && !__atomic_load_n(&e->ref, __ATOMIC_RELAXED))
+	if (is_nulls(e)) {
+		if (e != nulls(idx))
+			goto again;
+		return NULL;
+	}
+	if (mark && !__atomic_load_n(&e->ref, __ATOMIC_RELAXED))
 		__atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
+	char *ret = elem_value(h, e);
+	if (h->of_maps)
+		return __atomic_load_n((void **)(void *)ret, __ATOMIC_ACQUIRE);
+	if (h->map.percpu)
+		ret += (size_t)cpu * h->map.pcpu_stride;
 	return ret;
 }
 
@@ -380,6 +453,8 @@ static int check_flags(struct htab_elem *old, uint64_t flags)
 
 static int update_plain(struct htab *h, const void *key, const void *value, uint64_t flags, bool onall)
 {
+	struct kbuf kb;
+	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size);
 	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem **pp, *old, *e;
@@ -387,7 +462,7 @@ static int update_plain(struct htab *h, const void *key, const void *value, uint
 	int err;
 
 	map_spin_lock(&b->lock);
-	old = chain_find(h, b, hash, key, &pp);
+	old = chain_find(h, b, hash, kw, &pp);
 	err = check_flags(old, flags);
 	if (err)
 		goto out;
@@ -402,12 +477,12 @@ static int update_plain(struct htab *h, const void *key, const void *value, uint
 		err = -E2BIG;
 		goto out;
 	}
-	e->hash = hash;
-	memcpy(elem_key(e), key, h->map.key_size);
+	__atomic_store_n(&e->hash, hash, __ATOMIC_RELAXED);
+	key_store(h, e, kw);
 	value_store(h, e, value, onall, true, flags);
-	e->next = b->head;
+	store_next(&e->next, b->head);
 	__atomic_store_n(&e->in_hash, 1, __ATOMIC_RELEASE);
-	b->head = e;
+	store_next(&b->head, e);
 out:
 	map_spin_unlock(&b->lock);
 	if (old_inner)
@@ -417,6 +492,8 @@ out:
 
 static int update_lru(struct htab *h, const void *key, const void *value, uint64_t flags, bool onall)
 {
+	struct kbuf kb;
+	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size);
 	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem **pp, *old, *e = NULL;
@@ -427,12 +504,12 @@ static int update_lru(struct htab *h, const void *key, const void *value, uint64
 		e = lru_alloc(h, hash);
 		if (!e)
 			return -ENOMEM;
-		memcpy(elem_key(e), key, h->map.key_size);
+		key_store(h, e, kw);
 		if (!percpu)
 			value_store(h, e, value, onall, true, flags);
 	}
 	map_spin_lock(&b->lock);
-	old = chain_find(h, b, hash, key, &pp);
+	old = chain_find(h, b, hash, kw, &pp);
 	err = check_flags(old, flags);
 	if (err)
 		goto fail;
@@ -448,11 +525,11 @@ static int update_lru(struct htab *h, const void *key, const void *value, uint64
 	if (percpu)
 		value_store(h, e, value, onall, true, flags);
 	if (old) {
-		*pp = old->next;
+		store_next(pp, old->next);
 		__atomic_store_n(&old->in_hash, 0, __ATOMIC_RELEASE);
 	}
-	e->next = b->head;
-	b->head = e;
+	store_next(&e->next, b->head);
+	store_next(&b->head, e);
 	__atomic_store_n(&e->in_hash, 1, __ATOMIC_RELEASE);
 	map_spin_unlock(&b->lock);
 	if (old)
@@ -502,18 +579,20 @@ static int htab_sys_update(struct userbpf_map *m, const void *key, const void *v
 
 static int delete_elem(struct htab *h, const void *key, void *out, uint64_t flags)
 {
+	struct kbuf kb;
+	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size);
 	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem **pp, *e;
 	map_spin_lock(&b->lock);
-	e = chain_find(h, b, hash, key, &pp);
+	e = chain_find(h, b, hash, kw, &pp);
 	if (!e) {
 		map_spin_unlock(&b->lock);
 		return -ENOENT;
 	}
 	if (out)
 		value_load(h, e, out, flags);
-	*pp = e->next;
+	store_next(pp, e->next);
 	__atomic_store_n(&e->in_hash, 0, __ATOMIC_RELEASE);
 	map_spin_unlock(&b->lock);
 	elem_release(h, e);
@@ -528,10 +607,12 @@ static long htab_delete(struct userbpf_map *m, const void *key)
 static int htab_sys_lookup(struct userbpf_map *m, const void *key, void *value, uint64_t flags)
 {
 	struct htab *h = H(m);
+	struct kbuf kb;
+	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, m->key_size);
 	struct bucket *b = bucket_of(h, hash);
 	map_spin_lock(&b->lock);
-	struct htab_elem *e = chain_find(h, b, hash, key, NULL);
+	struct htab_elem *e = chain_find(h, b, hash, kw, NULL);
 	if (e)
 		value_load(h, e, value, flags);
 	map_spin_unlock(&b->lock);
@@ -548,11 +629,13 @@ static int htab_next_key(struct userbpf_map *m, const void *key, void *next)
 	struct htab *h = H(m);
 	uint32_t i = 0;
 	if (key) {
+		struct kbuf kb;
+		const uint64_t *kw = pad_key(h, &kb, key);
 		uint32_t hash = hash_key(key, m->key_size);
 		struct bucket *b = bucket_of(h, hash);
 		map_spin_lock(&b->lock);
-		struct htab_elem *e = chain_find(h, b, hash, key, NULL);
-		if (e && e->next) {
+		struct htab_elem *e = chain_find(h, b, hash, kw, NULL);
+		if (e && !is_nulls(e->next)) {
 			memcpy(next, elem_key(e->next), m->key_size);
 			map_spin_unlock(&b->lock);
 			return 0;
@@ -564,7 +647,7 @@ static int htab_next_key(struct userbpf_map *m, const void *key, void *next)
 	for (; i <= h->mask; i++) {
 		struct bucket *b = &h->buckets[i];
 		map_spin_lock(&b->lock);
-		if (b->head) {
+		if (!is_nulls(b->head)) {
 			memcpy(next, elem_key(b->head), m->key_size);
 			map_spin_unlock(&b->lock);
 			return 0;
@@ -594,7 +677,7 @@ static int htab_batch(struct userbpf_map *m, void *in_batch, void *out_batch, vo
 		struct htab_elem *e, *dead = NULL;
 		uint32_t n = 0;
 		map_spin_lock(&b->lock);
-		for (e = b->head; e; e = e->next)
+		for (e = b->head; !is_nulls(e); e = e->next)
 			n++;
 		if (n > max - total) {
 			map_spin_unlock(&b->lock);
@@ -602,19 +685,19 @@ static int htab_batch(struct userbpf_map *m, void *in_batch, void *out_batch, vo
 				err = -ENOSPC;
 			break;
 		}
-		for (e = b->head; e; e = e->next) {
+		for (e = b->head; !is_nulls(e); e = e->next) {
 			memcpy((char *)keys + (size_t)total * m->key_size, elem_key(e), m->key_size);
 			value_load(h, e, (char *)values + (size_t)total * vs, elem_flags);
 			total++;
 		}
 		if (do_delete) {
 			dead = b->head;
-			for (e = dead; e; e = e->next)
+			for (e = dead; !is_nulls(e); e = e->next)
 				__atomic_store_n(&e->in_hash, 0, __ATOMIC_RELEASE);
-			b->head = NULL;
+			store_next(&b->head, nulls(batch));
 		}
 		map_spin_unlock(&b->lock);
-		while (dead) {
+		while (dead && !is_nulls(dead)) {
 			e = dead;
 			dead = e->next;
 			elem_release(h, e);
@@ -627,6 +710,19 @@ static int htab_batch(struct userbpf_map *m, void *in_batch, void *out_batch, vo
 	return err;
 }
 
+static size_t htab_regions(struct userbpf_map *m, struct userbpf_region *out, size_t max)
+{
+	struct htab *h = H(m);
+	size_t n = 0;
+	if (h->of_maps)
+		return 0;
+	map_spin_lock(&h->free_lock);
+	for (struct chunk *c = h->chunks; c; c = c->next)
+		n = map_add_region(out, max, n, c, c->bytes, !(m->map_flags & USERBPF_F_RDONLY_PROG));
+	map_spin_unlock(&h->free_lock);
+	return n;
+}
+
 /* ---- creation ---------------------------------------------------------------------------------- */
 
 static void htab_free(struct userbpf_map *m)
@@ -634,7 +730,7 @@ static void htab_free(struct userbpf_map *m)
 	struct htab *h = H(m);
 	if (h->of_maps) {
 		for (uint32_t i = 0; i <= h->mask; i++) {
-			for (struct htab_elem *e = h->buckets[i].head; e; e = e->next) {
+			for (struct htab_elem *e = h->buckets[i].head; !is_nulls(e); e = e->next) {
 				struct userbpf_map *inner;
 				memcpy(&inner, elem_value(h, e), sizeof(inner));
 				userbpf_map__free(inner);
@@ -660,6 +756,7 @@ static const struct map_ops htab_ops = {
     .sys_lookup_and_delete = htab_sys_lookup_and_delete,
     .get_next_key = htab_next_key,
     .lookup_batch = htab_batch,
+    .regions = htab_regions,
 };
 
 static const struct map_ops htab_percpu_ops = {
@@ -673,6 +770,7 @@ static const struct map_ops htab_percpu_ops = {
     .sys_lookup_and_delete = htab_sys_lookup_and_delete,
     .get_next_key = htab_next_key,
     .lookup_batch = htab_batch,
+    .regions = htab_regions,
 };
 
 #define HTAB_FLAGS                                                                                           \
@@ -735,7 +833,10 @@ struct userbpf_map *map_hash_create(const struct map_attr *a)
 	while (nb < a->max_entries)
 		nb <<= 1;
 	h->mask = nb - 1;
+	h->key_words = h->key_round / 8;
 	h->buckets = calloc(nb, sizeof(*h->buckets));
+	for (uint32_t i = 0; h->buckets && i < nb; i++)
+		h->buckets[i].head = nulls(i);
 	h->lru_head.lnext = h->lru_head.lprev = &h->lru_head;
 	if (!h->buckets) {
 		htab_free(&h->map);

@@ -29,6 +29,7 @@ struct lpm_node {
 
 struct lpm_chunk {
 	struct lpm_chunk *next;
+	size_t bytes;
 };
 
 struct lpm_map {
@@ -58,9 +59,24 @@ static inline uint32_t key_prefixlen(const void *key)
 	return p;
 }
 
-static inline const unsigned char *key_data(const void *key)
+/* 8 bytes at `p` as a big-endian number (node data and key copies are zero-padded to 8 bytes). */
+static inline uint64_t load_be(const unsigned char *p)
 {
-	return (const unsigned char *)key + 4;
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return __builtin_bswap64(w);
+}
+
+/* A key's data, zero-padded to a multiple of 8 bytes. */
+struct kbuf {
+	uint64_t w[33];
+};
+
+static inline const unsigned char *pad_key(const struct lpm_map *t, struct kbuf *kb, const void *key)
+{
+	kb->w[(t->data_size - 1) / 8] = 0;
+	memcpy(kb->w, (const unsigned char *)key + 4, t->data_size);
+	return (const unsigned char *)kb->w;
 }
 
 /* Number of leading bits shared by node and key, up to both prefix lengths. */
@@ -68,20 +84,15 @@ static uint32_t prefix_match(const struct lpm_map *t, const struct lpm_node *n, 
 			     uint32_t plen)
 {
 	uint32_t limit = n->prefixlen < plen ? n->prefixlen : plen, i = 0;
-	while (i + 8 <= limit) {
-		unsigned char d = n->data[i / 8] ^ data[i / 8];
-		if (d)
-			return i + (uint32_t)__builtin_clz((unsigned int)d) - 24;
-		i += 8;
+	while (i < limit) {
+		uint64_t x = load_be(n->data + i / 8) ^ load_be(data + i / 8);
+		if (x) {
+			i += (uint32_t)__builtin_clzll(x);
+			break;
+		}
+		i += 64;
 	}
-	if (i < limit) {
-		unsigned char d = n->data[i / 8] ^ data[i / 8];
-		uint32_t same = d ? (uint32_t)__builtin_clz((unsigned int)d) - 24 : 8;
-		i += same;
-		if (i > limit)
-			i = limit;
-	}
-	return i;
+	return i < limit ? i : limit;
 }
 
 static inline unsigned char *node_value(const struct lpm_map *t, struct lpm_node *n)
@@ -102,6 +113,7 @@ static struct lpm_node *node_alloc(struct lpm_map *t)
 		if (!mem)
 			return NULL;
 		((struct lpm_chunk *)mem)->next = t->chunks;
+		((struct lpm_chunk *)mem)->bytes = hdr + n * t->node_size;
 		t->chunks = (struct lpm_chunk *)mem;
 		for (uint64_t i = n; i-- > 0;) {
 			struct lpm_node *x = (struct lpm_node *)(mem + hdr + i * t->node_size);
@@ -126,7 +138,8 @@ static void node_free(struct lpm_map *t, struct lpm_node *x)
 
 static struct lpm_node *find_best(struct lpm_map *t, const void *key)
 {
-	const unsigned char *data = key_data(key);
+	struct kbuf kb;
+	const unsigned char *data = pad_key(t, &kb, key);
 	uint32_t plen = key_prefixlen(key);
 	struct lpm_node *n = t->root, *found = NULL;
 	while (n) {
@@ -169,7 +182,8 @@ static int lpm_sys_lookup(struct userbpf_map *m, const void *key, void *value, u
 static long lpm_update(struct userbpf_map *m, const void *key, const void *value, uint64_t flags)
 {
 	struct lpm_map *t = L(m);
-	const unsigned char *data = key_data(key);
+	struct kbuf kb;
+	const unsigned char *data = pad_key(t, &kb, key);
 	uint32_t plen = key_prefixlen(key);
 	struct lpm_node **slot, *n, *nn, *im;
 	uint32_t match = 0;
@@ -254,7 +268,8 @@ static int lpm_sys_update(struct userbpf_map *m, const void *key, const void *va
 static long lpm_delete(struct userbpf_map *m, const void *key)
 {
 	struct lpm_map *t = L(m);
-	const unsigned char *data = key_data(key);
+	struct kbuf kb;
+	const unsigned char *data = pad_key(t, &kb, key);
 	uint32_t plen = key_prefixlen(key), match = 0;
 	struct lpm_node **trim, **trim2, *n, *parent = NULL;
 	long err = 0;
@@ -328,7 +343,8 @@ static int lpm_next_key(struct userbpf_map *m, const void *key, void *next)
 		res = leftmost(t->root);
 		goto out;
 	}
-	const unsigned char *data = key_data(key);
+	struct kbuf kb;
+	const unsigned char *data = pad_key(t, &kb, key);
 	uint32_t plen = key_prefixlen(key);
 	for (n = t->root; n;) {
 		stack[++sp] = n;
@@ -364,6 +380,17 @@ out:
 	return err;
 }
 
+static size_t lpm_regions(struct userbpf_map *m, struct userbpf_region *out, size_t max)
+{
+	struct lpm_map *t = L(m);
+	size_t n = 0;
+	map_spin_lock(&t->lock);
+	for (struct lpm_chunk *c = t->chunks; c; c = c->next)
+		n = map_add_region(out, max, n, c, c->bytes, !(m->map_flags & USERBPF_F_RDONLY_PROG));
+	map_spin_unlock(&t->lock);
+	return n;
+}
+
 static void lpm_free(struct userbpf_map *m)
 {
 	struct lpm_map *t = L(m);
@@ -383,6 +410,7 @@ static const struct map_ops lpm_ops = {
     .sys_lookup = lpm_sys_lookup,
     .sys_update = lpm_sys_update,
     .get_next_key = lpm_next_key,
+    .regions = lpm_regions,
 };
 
 struct userbpf_map *map_lpm_create(const struct map_attr *a)

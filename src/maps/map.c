@@ -409,6 +409,16 @@ uint32_t userbpf_map__flags(const struct userbpf_map *map)
 	return map ? map->map_flags : 0;
 }
 
+int userbpf_map__regions(const struct userbpf_map *map, struct userbpf_region *regions, size_t max)
+{
+	if (!map || (max && !regions))
+		return -EINVAL;
+	if (!map->ops->regions)
+		return 0;
+	size_t n = map->ops->regions((struct userbpf_map *)(uintptr_t)map, regions, max);
+	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
 /* ---- value copies ------------------------------------------------------------------------------ */
 
 void map_copy_value_locked(const struct userbpf_map *m, void *dst, const void *src, bool lock_src)

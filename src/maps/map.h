@@ -107,6 +107,8 @@ struct map_ops {
 	/* hash maps: batch by bucket, as the kernel's htab batch ops (NULL: generic, key-based) */
 	int (*lookup_batch)(struct userbpf_map *m, void *in_batch, void *out_batch, void *keys, void *values,
 			    uint32_t *count, uint64_t elem_flags, bool do_delete);
+	/* memory programs may reach through pointers from this map (see userbpf_map__regions) */
+	size_t (*regions)(struct userbpf_map *m, struct userbpf_region *out, size_t max);
 };
 
 struct userbpf_map {
@@ -204,6 +206,18 @@ USERBPF_HIDDEN void *map_prog_array_get(struct userbpf_map *m, uint32_t index);
 USERBPF_HIDDEN void *map_array_base(struct userbpf_map *m);
 /* prog_array ids -> programs: `get` takes a reference, `put` drops it. */
 USERBPF_HIDDEN void map_set_prog_resolver(void *(*get)(uint32_t id), void (*put)(void *prog));
+
+/* Add one region to out[] if there is room; returns n + 1. */
+static inline size_t map_add_region(struct userbpf_region *out, size_t max, size_t n, void *addr, size_t size,
+				    bool writable)
+{
+	if (n < max) {
+		out[n].addr = addr;
+		out[n].size = size;
+		out[n].writable = writable;
+	}
+	return n + 1;
+}
 
 /* Per-CPU bookkeeping (map.c): per-CPU maps alive, to refuse userbpf_set_nr_cpus. */
 USERBPF_HIDDEN void map_percpu_ref(int delta);

@@ -171,8 +171,15 @@ static void rb_free(struct userbpf_map *m)
 	free(rb);
 }
 
+static size_t rb_regions(struct userbpf_map *m, struct userbpf_region *out, size_t max)
+{
+	struct rb_map *rb = RB(m);
+	return map_add_region(out, max, 0, rb->data, 2 * (size_t)(rb->mask + 1), true);
+}
+
 static const struct map_ops rb_ops = {
     .free = rb_free,
+    .regions = rb_regions,
 };
 
 struct userbpf_map *map_ringbuf_create(const struct map_attr *a)

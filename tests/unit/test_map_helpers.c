@@ -227,3 +227,51 @@ TEST(perf_and_percpu_from_program)
 	userbpf_map__free(pa);
 	userbpf_helpers__free(h);
 }
+
+TEST(regions_let_the_checked_engine_use_values)
+{
+	struct userbpf_helpers *h = helpers();
+	struct userbpf_map *m = userbpf_map_create(USERBPF_MAP_TYPE_HASH, "h", 4, 8, 4, NULL);
+	struct userbpf_map *q = userbpf_map_create(USERBPF_MAP_TYPE_QUEUE, "q", 0, 8, 4, NULL);
+	uint32_t k = 7;
+	uint64_t v = 41;
+	CHECK(m && q && userbpf_map_update_elem(m, &k, &v, 0) == 0);
+	struct userbpf_region reg[8];
+	int n = userbpf_map__regions(m, reg, 8);
+	CHECK_EQ_INT(n, 1);
+	CHECK(reg[0].writable && reg[0].size >= 4 * 8);
+	CHECK_EQ_INT(userbpf_map__regions(q, reg + 1, 7), 0);
+	CHECK_EQ_INT(userbpf_map__regions(m, NULL, 0), 1);
+	/* *lookup(m, 7) += 1; return it */
+	const struct userbpf_insn p[] = {
+	    I_ST(BPF_W, 10, -4, 7),
+	    MAPPTR(m),
+	    I_MOV64_REG(2, 10),
+	    I_ALU64_IMM(BPF_ADD, 2, -4),
+	    I_CALL(1),
+	    I_JMP_IMM(BPF_JEQ, 0, 0, 4),
+	    I_LDX(BPF_DW, 1, 0, 0),
+	    I_ALU64_IMM(BPF_ADD, 1, 1),
+	    I_STX(BPF_DW, 0, 1, 0),
+	    I_MOV64_REG(0, 1),
+	    I_EXIT(),
+	};
+	char log[256] = "", err[256] = "";
+	struct userbpf_prog_opts o =
+	    USERBPF_OPTS_INIT(userbpf_prog_opts, .helpers = h, .log_buf = log, .log_size = sizeof(log),
+			      .flags = USERBPF_PROG_F_TRUSTED);
+	struct userbpf_prog *prog = userbpf_prog__load(p, NELEM(p), &o);
+	CHECK(prog);
+	struct userbpf_run_opts r =
+	    USERBPF_OPTS_INIT(userbpf_run_opts, .exec = USERBPF_EXEC_CHECKED, .regions = reg,
+			      .nr_regions = (size_t)n, .err_buf = err, .err_size = sizeof(err));
+	CHECK_EQ_INT(userbpf_prog__run(prog, &r), 0);
+	CHECK_EQ_U64(r.retval, 42);
+	/* without the regions the checked engine refuses the access */
+	r.nr_regions = 0;
+	CHECK_EQ_INT(userbpf_prog__run(prog, &r), -EFAULT);
+	userbpf_prog__free(prog);
+	userbpf_map__free(m);
+	userbpf_map__free(q);
+	userbpf_helpers__free(h);
+}

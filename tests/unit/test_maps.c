@@ -640,3 +640,37 @@ TEST(access_flags)
 	CHECK_EQ_INT(map_update(m, &k, &v, 0), 0); /* programs may write unless RDONLY_PROG */
 	userbpf_map__free(m);
 }
+
+TEST(hash_churn_matches_shadow)
+{
+	static const enum userbpf_map_type types[] = {USERBPF_MAP_TYPE_HASH, USERBPF_MAP_TYPE_PERCPU_HASH};
+	for (int t = 0; t < 2; t++) {
+		struct userbpf_map *m = mk(types[t], 12, 8, 64, 0);
+		uint8_t shadow[200] = {0};
+		uint32_t seed = 1, bad = 0;
+		CHECK(m);
+		for (int i = 0; i < 20000; i++) {
+			seed = seed * 1103515245u + 12345u;
+			uint32_t k[3] = {seed >> 24 & 0xff, 0, ~0u}, idx = k[0] % 200;
+			k[0] = idx;
+			uint64_t v = idx;
+			if ((seed >> 8) % 2) {
+				int err = (int)map_update(m, k, &v, USERBPF_ANY);
+				if (err == 0)
+					shadow[idx] = 1;
+				else if (err != -E2BIG)
+					bad++;
+			} else {
+				int err = (int)map_delete(m, k);
+				if ((err == 0) != shadow[idx])
+					bad++;
+				shadow[idx] = 0;
+			}
+			uint64_t *p = map_lookup(m, k);
+			if ((p != NULL) != shadow[idx] || (p && *p != idx))
+				bad++;
+		}
+		CHECK_EQ_INT(bad, 0);
+		userbpf_map__free(m);
+	}
+}
