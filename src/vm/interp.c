@@ -363,6 +363,49 @@ dispatch:
 #undef ADD_X_JMP
 #undef ADD_JMP
 
+		/* Selects: the skipped ALU instruction's result is computed and kept or dropped with a
+		 * conditional move, so a data-dependent condition costs no branch misprediction (ilog2-style
+		 * code mispredicted on every other value). off holds the condition's truth table. */
+#define SEL_ALU_MOV64_K(n, old) SEM_IMM64((n)->imm)
+#define SEL_ALU_MOV64_X(n, old) reg[(n)->src]
+#define SEL_ALU_MOV32_K(n, old) (uint64_t) SEM_IMM32((n)->imm)
+#define SEL_ALU_MOV32_X(n, old) (uint64_t)(uint32_t) reg[(n)->src]
+#define SEL_ALU_ADD64_K(n, old) ((old) + SEM_IMM64((n)->imm))
+#define SEL_ALU_ADD64_X(n, old) ((old) + reg[(n)->src])
+#define SEL_ALU_OR64_K(n, old)	((old) | SEM_IMM64((n)->imm))
+#define SEL_ALU_AND64_K(n, old) ((old)&SEM_IMM64((n)->imm))
+#define SEL_ALU_LSH64_K(n, old) ((old) << ((n)->imm & 63))
+#define SEL_ALU_RSH64_K(n, old) ((old) >> ((n)->imm & 63))
+#define SEL_ONE(W, KX, U, S, B, ALU)                                                                         \
+	vmcase(SEL##W##_##KX##_##ALU)                                                                        \
+	{                                                                                                    \
+		U a = (U)DST, b = (B);                                                                       \
+		unsigned skip = ((uint16_t)OFF >> SEM_COND_IDX(U, S, a, b)) & 1;                             \
+		const struct vm_insn *n = pc + 1;                                                            \
+		uint64_t old = reg[n->dst];                                                                  \
+		uint64_t val = SEL_ALU_##ALU(n, old);                                                        \
+		reg[n->dst] = skip ? old : val;                                                              \
+		pc += 2;                                                                                     \
+		vmdispatch();                                                                                \
+	}
+#define SEL_HANDLERS(ALU)                                                                                    \
+	SEL_ONE(64, K, uint64_t, int64_t, SEM_IMM64(IMM), ALU)                                               \
+	SEL_ONE(64, X, uint64_t, int64_t, SRC, ALU)                                                          \
+	SEL_ONE(32, K, uint32_t, int32_t, SEM_IMM32(IMM), ALU)                                               \
+	SEL_ONE(32, X, uint32_t, int32_t, (uint32_t)SRC, ALU)
+		SEL_HANDLERS(MOV64_K)
+		SEL_HANDLERS(MOV64_X)
+		SEL_HANDLERS(MOV32_K)
+		SEL_HANDLERS(MOV32_X)
+		SEL_HANDLERS(ADD64_K)
+		SEL_HANDLERS(ADD64_X)
+		SEL_HANDLERS(OR64_K)
+		SEL_HANDLERS(AND64_K)
+		SEL_HANDLERS(LSH64_K)
+		SEL_HANDLERS(RSH64_K)
+#undef SEL_HANDLERS
+#undef SEL_ONE
+
 #ifdef USERBPF_DISPATCH_SWITCH
 	default:
 		__builtin_unreachable();
