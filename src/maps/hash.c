@@ -525,6 +525,8 @@ static int update_lru(struct htab *h, const void *key, const void *value, uint64
 	if (percpu)
 		value_store(h, e, value, onall, true, flags);
 	if (old) {
+		/* the replacement inherits a use, as in the kernel */
+		__atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
 		store_next(pp, old->next);
 		__atomic_store_n(&old->in_hash, 0, __ATOMIC_RELEASE);
 	}
