@@ -667,13 +667,13 @@ static int htab_batch(struct userbpf_map *m, void *in_batch, void *out_batch, vo
 	uint32_t max = *count, total = 0, batch = 0;
 	size_t vs = m->percpu ? (size_t)m->pcpu_stride * m->nr_cpus : m->value_size;
 	int err = 0;
+		if (!max)
+		return 0;
 	if (in_batch)
 		memcpy(&batch, in_batch, 4);
 	*count = 0;
 	if (batch > h->mask)
 		return -ENOENT;
-	if (!max)
-		return -EINVAL;
 	for (; batch <= h->mask; batch++) {
 		struct bucket *b = &h->buckets[batch];
 		struct htab_elem *e, *dead = NULL;
