@@ -34,7 +34,7 @@ endif
 CFLAGS     ?= $(OPT) -g
 CFLAGS     += -std=gnu11 -fPIC -fvisibility=hidden $(WARN) $(SANFLAGS)
 LDFLAGS    += $(SANFLAGS)
-LDLIBS     += -lpthread -lm
+LDLIBS     += -lbpf -lelf -lz -lpthread -lm
 
 # Core library sources: every src/*/*.c except the optional kernel backend (linked separately later).
 LIB_SRCS   := $(sort $(filter-out src/kernel/%,$(wildcard src/*/*.c)))
@@ -49,6 +49,15 @@ TEST_LIB_SRCS := $(sort $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 KTEST_SRCS := $(sort $(wildcard tests/kernel/*.c))
 KTEST_BINS := $(KTEST_SRCS:tests/kernel/%.c=$(BUILD)/tests/kernel_%)
+
+# BPF objects for the tests (tests/objs/*.bpf.c), built with $(BPF_CLANG) at CPU v4; those listed in
+# BPF_OBJS_ALLCPU also at v1..v3 (NAME.v1.o ...). Without $(BPF_CLANG) the tests that need them skip.
+BPF_CFLAGS ?= -O2 -g -target bpf -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_OBJ_SRCS := $(sort $(wildcard tests/objs/*.bpf.c))
+BPF_OBJS_ALLCPU := globals
+BPF_OBJS   := $(BPF_OBJ_SRCS:tests/objs/%.bpf.c=$(BUILD)/objs/%.o) \
+	      $(foreach c,1 2 3,$(BPF_OBJS_ALLCPU:%=$(BUILD)/objs/%.v$(c).o))
+HAVE_BPF_CLANG := $(shell command -v $(BPF_CLANG) 2>/dev/null)
 
 LIB_A      := $(BUILD)/lib/libuserbpf.a
 LIB_SO     := $(BUILD)/lib/libuserbpf.so
@@ -80,6 +89,21 @@ $(CLI): $(CLI_OBJS) $(LIB_A)
 $(PLUGIN): $(PLUGIN_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(PLUGIN_OBJS) $(LIB_A) $(LDLIBS)
+
+ifneq ($(HAVE_BPF_CLANG),)
+all: $(BPF_OBJS)
+$(TEST_BINS): | $(BPF_OBJS)
+endif
+
+$(BUILD)/objs/%.o: tests/objs/%.bpf.c
+	@mkdir -p $(@D)
+	$(BPF_CLANG) $(BPF_CFLAGS) -mcpu=v4 -c $< -o $@
+
+$(BUILD)/objs/%.v1.o $(BUILD)/objs/%.v2.o $(BUILD)/objs/%.v3.o: tests/objs/%.bpf.c
+	@mkdir -p $(@D)
+	$(BPF_CLANG) $(BPF_CFLAGS) -mcpu=v1 -c $< -o $(BUILD)/objs/$*.v1.o
+	$(BPF_CLANG) $(BPF_CFLAGS) -mcpu=v2 -c $< -o $(BUILD)/objs/$*.v2.o
+	$(BPF_CLANG) $(BPF_CFLAGS) -mcpu=v3 -c $< -o $(BUILD)/objs/$*.v3.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_LIB_OBJS) $(LIB_A)
 	@mkdir -p $(@D)

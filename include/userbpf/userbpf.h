@@ -93,6 +93,7 @@ USERBPF_API int userbpf_helpers__add_std(struct userbpf_helpers *helpers);
 /* Programs                                                                                          */
 
 struct userbpf_prog;
+struct userbpf_map;
 
 /** The program may run on the fast interpreter without proof: the caller vouches that it is safe. */
 #define USERBPF_PROG_F_TRUSTED (1u << 0)
@@ -108,6 +109,14 @@ struct userbpf_prog_opts {
 	unsigned int cpu_version;
 	/** USERBPF_PROG_F_* */
 	unsigned int flags;
+	/**
+	 * Maps the program refers to by index, as the object loader writes them: `lddw src=5
+	 * (BPF_PSEUDO_MAP_IDX) imm=i` loads maps[i]; `lddw src=6 (BPF_PSEUDO_MAP_IDX_VALUE) imm=i,
+	 * next.imm=off` loads the address of byte off of the value of maps[i], a single-entry array.
+	 * The program takes a reference to each map it uses and drops it when freed.
+	 */
+	struct userbpf_map *const *maps;
+	size_t nr_maps;
 };
 
 /**

@@ -3,8 +3,9 @@
  * before either interpreter runs it: each slot decodes to a form of opcodes.def with its unused
  * fields zero, the form exists at the chosen CPU version, r10 is never written, jumps and local calls
  * land on an instruction of the program (never the second slot of an lddw), execution cannot fall
- * off the end, helper calls name registered helpers, and lddw pseudo forms wait for the object
- * loader. Each problem is one log line: "insn N: <disassembly>: <rule broken>".
+ * off the end, helper calls name registered helpers, and of the lddw pseudo forms only the object
+ * loader's map references (src 5: a map of opts->maps; src 6: a byte of the value of a single-entry
+ * array map) are accepted. Each problem is one log line: "insn N: <disassembly>: <rule broken>".
  * Memory safety is not checked here: that is the verifier's job (or the checked interpreter's).
  */
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 
 #include "isa.h"
+#include "userbpf/maps.h"
 #include "vm/vm.h"
 
 struct vctx {
@@ -108,8 +110,41 @@ static const char *pseudo_name(int src)
 	return src > 0 && src < 7 ? names[src] : "?";
 }
 
+/* Why an lddw src=5/6 (map by index) is refused, or NULL. */
+static const char *check_map_ref(const struct userbpf_insn *in, const struct userbpf_insn *next,
+				 struct userbpf_map *const *maps, size_t nr_maps, char *buf, size_t size)
+{
+	struct userbpf_map *m;
+	if (in->imm < 0 || (size_t)in->imm >= nr_maps || !maps[in->imm]) {
+		snprintf(buf, size, "map index %d, but the program was given %zu maps", in->imm, nr_maps);
+		return buf;
+	}
+	m = maps[in->imm];
+	if (in->src_reg == BPF_PSEUDO_MAP_IDX) {
+		if (next->imm != 0) {
+			snprintf(buf, size,
+				 "a map reference (src_reg 5) must have 0 in the second slot's imm");
+			return buf;
+		}
+		return NULL;
+	}
+	if (userbpf_map__type(m) != USERBPF_MAP_TYPE_ARRAY || userbpf_map__max_entries(m) != 1) {
+		snprintf(buf, size,
+			 "map value address (src_reg 6) of map '%s', which is not a single-entry array",
+			 userbpf_map__name(m) ? userbpf_map__name(m) : "");
+		return buf;
+	}
+	if ((uint32_t)next->imm >= userbpf_map__value_size(m)) {
+		snprintf(buf, size, "offset %u is outside the %u-byte value of map '%s'", (uint32_t)next->imm,
+			 userbpf_map__value_size(m), userbpf_map__name(m) ? userbpf_map__name(m) : "");
+		return buf;
+	}
+	return NULL;
+}
+
 int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu_version,
-		  const struct userbpf_helpers *helpers, uint16_t *ops, char *log, size_t log_size)
+		  const struct userbpf_helpers *helpers, struct userbpf_map *const *maps, size_t nr_maps,
+		  uint16_t *ops, char *log, size_t log_size)
 {
 	struct vctx v = {.insns = insns, .cnt = cnt, .log = log, .log_size = log_size};
 
@@ -173,7 +208,14 @@ int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu
 				refuse(&v, i, "unknown helper %d", in->imm);
 			break;
 		case ISA_KIND_LDDW:
-			if (in->src_reg != 0)
+			if ((in->src_reg == BPF_PSEUDO_MAP_IDX || in->src_reg == BPF_PSEUDO_MAP_IDX_VALUE) &&
+			    nr_maps) {
+				char buf[160];
+				const char *bad =
+				    check_map_ref(in, &insns[i + 1], maps, nr_maps, buf, sizeof(buf));
+				if (bad)
+					refuse(&v, i, "%s", bad);
+			} else if (in->src_reg != 0)
 				refuse(&v, i, "lddw src_reg %u (%s) needs the object loader", in->src_reg,
 				       pseudo_name(in->src_reg));
 			break;

@@ -268,7 +268,8 @@ dispatch:
 		SEM_ATOMIC_OPS(ATOMIC_HANDLER)
 #undef ATOMIC_HANDLER
 
-		/* The pseudo forms are refused at load; they share the plain handler to fill the table. */
+		/* Map forms (src 5/6) carry the map pointer or value address resolved at load in the second
+		 * record; the other pseudo forms are refused at load and share the handler to fill the table. */
 		vmcase(LDDW) vmcase(LDDW_MAP_FD) vmcase(LDDW_MAP_VALUE) vmcase(LDDW_VAR_ADDR)
 		    vmcase(LDDW_CODE_ADDR) vmcase(LDDW_MAP_IDX) vmcase(LDDW_MAP_IDX_VALUE)
 		{

@@ -3,7 +3,8 @@
  * proven safe or not, and never touches memory outside the regions the run allows.
  *
  * Every load, store and atomic is checked against: the stacks of the current and calling frames,
- * ctx/ctx_size (writable) and opts->regions (writable as flagged). Alignment is not required
+ * ctx/ctx_size (writable), opts->regions (writable as flagged) and the global data values the
+ * program reaches with lddw src 6 (read-only for .rodata). Alignment is not required
  * (unaligned atomics are done non-atomically, which no other thread can observe on the stack and is
  * the best that can be done elsewhere). Every instruction counts against the budget; local calls
  * are limited to USERBPF_MAX_FRAMES frames. Failures end the run with -EFAULT, -ETIME or -E2BIG and
@@ -67,6 +68,16 @@ static void *check_mem(const struct cstate *st, uint64_t addr, unsigned size, bo
 	for (size_t i = 0; i < run->nr_regions; i++) {
 		const struct userbpf_region *r = &run->regions[i];
 		if (!r->addr || !inside(addr, size, (uintptr_t)r->addr, r->size))
+			continue;
+		if (write && !r->writable) {
+			*ro = true;
+			continue;
+		}
+		return (void *)(uintptr_t)addr;
+	}
+	for (size_t i = 0; i < st->prog->nr_map_regions; i++) {
+		const struct userbpf_region *r = &st->prog->map_regions[i];
+		if (!inside(addr, size, (uintptr_t)r->addr, r->size))
 			continue;
 		if (write && !r->writable) {
 			*ro = true;
@@ -316,6 +327,11 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 			DST = (uint64_t)(uint32_t)IMM | (uint64_t)(uint32_t)insns[pc + 1].imm << 32;
 			pc++;
 			break;
+		case ISA_OP_LDDW_MAP_IDX:
+		case ISA_OP_LDDW_MAP_IDX_VALUE: /* map pointer or value address, resolved at load */
+			DST = st.prog->code[pc + 1].h.u64;
+			pc++;
+			break;
 
 #define LDPKT_CASE(ID, SIZE, IND)                                                                            \
 	case ISA_OP_##ID: {                                                                                  \
@@ -331,7 +347,7 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 #undef LDPKT_CASE
 
 		default:
-			/* Unreachable for a validated program (pseudo lddw forms are refused). */
+			/* Unreachable for a validated program (other pseudo lddw forms are refused). */
 			err = fail(&st, pc, -EINVAL, "instruction not executable");
 			goto out;
 		}

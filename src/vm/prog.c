@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "maps/map.h"
 #include "semantics.h"
 #include "vm.h"
 
@@ -138,7 +139,8 @@ static int fuse(const struct userbpf_prog *prog, size_t i)
  * and imm; the ja displacement is moved to imm so ja and ja32 share a handler; helper ids become
  * indexes of prog->helpers; an lddw's second record holds the 64-bit constant.
  */
-static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *helpers)
+static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *helpers,
+		     struct userbpf_map *const *maps)
 {
 	const void *const *labels = interp_labels();
 	size_t n = prog->insn_cnt;
@@ -150,7 +152,13 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 		const struct userbpf_insn *in = &prog->insns[i];
 		unsigned op = prog->ops[i];
 		if (op == ISA_NR_OPS) { /* second slot of an lddw */
-			code[i].h.u64 = (uint64_t)(uint32_t)prog->insns[i - 1].imm | (uint64_t)in->imm << 32;
+			const struct userbpf_insn *first = &prog->insns[i - 1];
+			code[i].h.u64 = (uint64_t)(uint32_t)first->imm | (uint64_t)in->imm << 32;
+			if (first->src_reg == BPF_PSEUDO_MAP_IDX)
+				code[i].h.u64 = (uintptr_t)maps[first->imm];
+			else if (first->src_reg == BPF_PSEUDO_MAP_IDX_VALUE)
+				code[i].h.u64 =
+				    (uintptr_t)map_array_base(maps[first->imm]) + (uint32_t)in->imm;
 			continue;
 		}
 		const struct isa_form *f = &isa_forms[op];
@@ -219,6 +227,44 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 	return 0;
 }
 
+/*
+ * Take a reference to each map the program references (lddw src 5/6), once, and list the values
+ * reached by src 6 as regions of the checked engine (read-only for BPF_F_RDONLY_PROG maps).
+ */
+static int hold_maps(struct userbpf_prog *prog, struct userbpf_map *const *maps)
+{
+	for (size_t i = 0; i + 1 < prog->insn_cnt; i++) {
+		const struct userbpf_insn *in = &prog->insns[i];
+		struct userbpf_map *m;
+		uint32_t k;
+		if (prog->ops[i] == ISA_NR_OPS || (in->code != (BPF_LD | BPF_IMM | BPF_DW)) ||
+		    (in->src_reg != BPF_PSEUDO_MAP_IDX && in->src_reg != BPF_PSEUDO_MAP_IDX_VALUE))
+			continue;
+		m = maps[in->imm];
+		for (k = 0; k < prog->nr_maps && prog->maps[k] != m; k++)
+			;
+		if (k == prog->nr_maps) {
+			struct userbpf_map **v = realloc(prog->maps, (prog->nr_maps + 1) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			prog->maps = v;
+			prog->maps[prog->nr_maps++] = userbpf_map__get(m);
+			if (in->src_reg == BPF_PSEUDO_MAP_IDX_VALUE) {
+				struct userbpf_region *r =
+				    realloc(prog->map_regions, (prog->nr_map_regions + 1) * sizeof(*r));
+				if (!r)
+					return -ENOMEM;
+				prog->map_regions = r;
+				r[prog->nr_map_regions++] = (struct userbpf_region){
+				    .addr = map_array_base(m),
+				    .size = userbpf_map__value_size(m),
+				    .writable = !(userbpf_map__flags(m) & USERBPF_F_RDONLY_PROG)};
+			}
+		}
+	}
+	return 0;
+}
+
 struct userbpf_prog *userbpf_prog__load(const struct userbpf_insn *insns, size_t insn_cnt,
 					const struct userbpf_prog_opts *opts)
 {
@@ -231,6 +277,8 @@ struct userbpf_prog *userbpf_prog__load(const struct userbpf_insn *insns, size_t
 	const struct userbpf_helpers *helpers = VM_OPTS_GET(opts, helpers, NULL);
 	unsigned int cpu = VM_OPTS_GET(opts, cpu_version, 0);
 	unsigned int flags = VM_OPTS_GET(opts, flags, 0);
+	struct userbpf_map *const *maps = VM_OPTS_GET(opts, maps, NULL);
+	size_t nr_maps = maps ? VM_OPTS_GET(opts, nr_maps, 0) : 0;
 	if (log_size)
 		log[0] = '\0';
 	if (cpu == 0)
@@ -269,9 +317,11 @@ struct userbpf_prog *userbpf_prog__load(const struct userbpf_insn *insns, size_t
 		goto nomem;
 	memcpy(prog->insns, insns, insn_cnt * sizeof(*insns));
 
-	int err = validate_prog(prog->insns, insn_cnt, cpu, helpers, prog->ops, log, log_size);
+	int err = validate_prog(prog->insns, insn_cnt, cpu, helpers, maps, nr_maps, prog->ops, log, log_size);
 	if (!err)
-		err = predecode(prog, helpers);
+		err = predecode(prog, helpers, maps);
+	if (!err)
+		err = hold_maps(prog, maps);
 	if (err) {
 		userbpf_prog__free(prog);
 		errno = -err;
@@ -292,6 +342,10 @@ void userbpf_prog__free(struct userbpf_prog *prog)
 	free(prog->ops);
 	free(prog->code);
 	free(prog->helpers);
+	for (uint32_t i = 0; i < prog->nr_maps; i++)
+		userbpf_map__free(prog->maps[i]);
+	free(prog->maps);
+	free(prog->map_regions);
 	free(prog);
 }
 

@@ -96,6 +96,10 @@ struct userbpf_prog {
 	unsigned int cpu_version;
 	bool has_local_calls;
 	bool proven; /* set by the verifier (later): safe for the fast interpreter */
+	struct userbpf_map **maps; /* maps referenced by lddw src 5/6, one reference each */
+	uint32_t nr_maps;
+	struct userbpf_region *map_regions; /* values reached by lddw src 6: checked-engine regions */
+	uint32_t nr_map_regions;
 };
 
 /* ---- opts access (libbpf style): fields past opts->sz read as their default ---------------------- */
@@ -154,12 +158,12 @@ USERBPF_HIDDEN int interp_run_checked(const struct userbpf_prog *prog, const str
 /* ---- isa/validate.c ----------------------------------------------------------------------------- */
 
 /*
- * Validate `cnt` slots. On success fills ops[cnt] (form per slot, ISA_NR_OPS on lddw second slots)
+ * Validate `cnt` slots (lddw src 5/6 against maps[0..nr_maps)). On success fills ops[cnt] (form per slot, ISA_NR_OPS on lddw second slots)
  * and returns 0; else appends one line per problem to log (may be NULL) and returns -EINVAL.
  */
 USERBPF_HIDDEN int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu_version,
-				 const struct userbpf_helpers *helpers, uint16_t *ops, char *log,
-				 size_t log_size);
+				 const struct userbpf_helpers *helpers, struct userbpf_map *const *maps,
+				 size_t nr_maps, uint16_t *ops, char *log, size_t log_size);
 
 /* ---- helpers/registry.c ------------------------------------------------------------------------- */
 

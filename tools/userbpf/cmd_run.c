@@ -1,0 +1,244 @@
+/*
+ * cmd_run.c - `userbpf run FILE [--mem HEX | --mem-file F] [--checked | --fast | --trusted]
+ * [--budget N] [-v]`: load a program, run it once on a memory block, print r0.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+extern const struct cli_command cli_cmd_run;
+
+enum { OPT_MEM = 1, OPT_MEM_FILE, OPT_CHECKED, OPT_FAST, OPT_TRUSTED, OPT_BUDGET, OPT_CPU, OPT_VERBOSE };
+
+static const struct cli_opt run_opts[] = {
+    {"mem", 'm', true, OPT_MEM},  {"mem-file", 'M', true, OPT_MEM_FILE}, {"checked", 0, false, OPT_CHECKED},
+    {"fast", 0, false, OPT_FAST}, {"trusted", 0, false, OPT_TRUSTED},	 {"budget", 'b', true, OPT_BUDGET},
+    {"cpu", 0, true, OPT_CPU},	  {"verbose", 'v', false, OPT_VERBOSE},	 {NULL, 0, false, 0},
+};
+
+struct run_args {
+	const char *file;
+	const char *mem_hex;
+	const char *mem_file;
+	bool checked, fast, trusted, verbose;
+	bool has_budget;
+	uint64_t budget;
+	unsigned int cpu;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	const struct cli_command *cmd = &cli_cmd_run;
+	struct cli_parser p;
+	uint64_t v;
+	int id;
+
+	memset(a, 0, sizeof(*a));
+	cli_parser_init(&p, cmd, run_opts, argc, argv);
+	while ((id = cli_next_opt(&p)) != CLI_OPT_END) {
+		switch (id) {
+		case CLI_OPT_ERROR:
+			return CLI_EXIT_USAGE;
+		case CLI_OPT_OPERAND:
+			if (a->file)
+				return cli_usage_err(cmd, "more than one FILE");
+			a->file = p.arg;
+			break;
+		case OPT_MEM:
+			a->mem_hex = p.arg;
+			break;
+		case OPT_MEM_FILE:
+			a->mem_file = p.arg;
+			break;
+		case OPT_CHECKED:
+			a->checked = true;
+			break;
+		case OPT_FAST:
+			a->fast = true;
+			break;
+		case OPT_TRUSTED:
+			a->trusted = true;
+			break;
+		case OPT_BUDGET:
+			if (!cli_parse_u64(p.arg, &a->budget) || a->budget == 0)
+				return cli_usage_err(cmd, "--budget: '%s' is not a positive number", p.arg);
+			a->has_budget = true;
+			break;
+		case OPT_CPU:
+			if (!cli_parse_u64(p.arg, &v) || v < 1 || v > 4)
+				return cli_usage_err(cmd, "--cpu: '%s' is not a CPU version 1..4", p.arg);
+			a->cpu = (unsigned int)v;
+			break;
+		case OPT_VERBOSE:
+			a->verbose = true;
+			break;
+		}
+	}
+	if (!a->file)
+		return cli_usage_err(cmd, "missing FILE");
+	if (a->mem_hex && a->mem_file)
+		return cli_usage_err(cmd, "--mem and --mem-file exclude each other");
+	if (a->checked && a->fast)
+		return cli_usage_err(cmd, "--checked and --fast exclude each other");
+	if (a->has_budget && (a->fast || (a->trusted && !a->checked)))
+		return cli_usage_err(cmd, "--budget applies to the checked engine only");
+	return 0;
+}
+
+/* The memory block: --mem, --mem-file, else the .data file's mem section, else none. */
+static int get_memory(const struct run_args *a, struct cli_input *in, uint8_t **mem, size_t *len)
+{
+	char err[128];
+	*mem = NULL;
+	*len = 0;
+	if (a->mem_hex) {
+		if (cli_parse_hex(a->mem_hex, mem, len, err, sizeof(err))) {
+			cli_err("--mem: %s", err);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (a->mem_file) {
+		char *buf;
+		int rc = cli_read_file(a->mem_file, &buf, len);
+		if (rc)
+			return rc;
+		*mem = (uint8_t *)buf;
+		return 0;
+	}
+	if (in->has_mem) {
+		*mem = in->mem;
+		*len = in->mem_len;
+		in->mem = NULL;
+	}
+	return 0;
+}
+
+static int report_load_error(const char *name, const char *log, int err)
+{
+	char line[512];
+	cli_first_line(log, line, sizeof(line));
+	if (*line)
+		cli_err("%s: %s", name, line);
+	else if (err == E2BIG)
+		cli_err("%s: program too large (at most %u instructions)", name, USERBPF_MAX_INSNS);
+	else
+		cli_err("%s: program refused: %s", name, strerror(err));
+	return CLI_EXIT_USAGE;
+}
+
+static int run_main(int argc, char **argv)
+{
+	struct run_args a;
+	struct cli_input in;
+	struct userbpf_helpers *helpers = NULL;
+	struct userbpf_prog *prog = NULL;
+	uint8_t *mem = NULL;
+	size_t mem_len = 0;
+	int rc;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc;
+	rc = cli_load_input(a.file, &in);
+	if (rc)
+		return rc;
+	rc = get_memory(&a, &in, &mem, &mem_len);
+	if (rc)
+		goto out;
+
+	helpers = userbpf_helpers__new();
+	if (!helpers || userbpf_helpers__add_std(helpers) < 0) {
+		cli_err("cannot set up the helpers: %s", strerror(errno));
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+
+	static char log[8192];
+	log[0] = '\0';
+	struct userbpf_prog_opts po =
+	    USERBPF_OPTS_INIT(userbpf_prog_opts, .helpers = helpers, .log_buf = log, .log_size = sizeof(log),
+			      .cpu_version = a.cpu, .flags = a.trusted ? USERBPF_PROG_F_TRUSTED : 0);
+	prog = userbpf_prog__load(in.insns, in.cnt, &po);
+	if (!prog) {
+		rc = report_load_error(in.name, log, errno);
+		goto out;
+	}
+
+	enum userbpf_exec exec = USERBPF_EXEC_CHECKED;
+	if (a.fast || (a.trusted && !a.checked))
+		exec = USERBPF_EXEC_FAST;
+	char err[512] = "";
+	struct userbpf_run_opts ro = USERBPF_OPTS_INIT(
+	    userbpf_run_opts, .ctx = mem_len ? mem : NULL, .ctx_size = mem_len, .exec = exec,
+	    .insn_budget = a.has_budget ? a.budget : 0, .err_buf = err, .err_size = sizeof(err));
+	int r = userbpf_prog__run(prog, &ro);
+	if (r == -EPERM && exec == USERBPF_EXEC_FAST) {
+		cli_err("%s: --fast needs a proven program and there is no verifier yet; add --trusted to "
+			"vouch for it (skips every safety check)",
+			in.name);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (r < 0) {
+		char line[512];
+		cli_first_line(err, line, sizeof(line));
+		if (!*line)
+			snprintf(line, sizeof(line), "run failed: %s", strerror(-r));
+		cli_err("%s: %s", in.name, line);
+		rc = CLI_EXIT_RUNTIME;
+		goto out;
+	}
+	printf("0x%" PRIx64 "\n", ro.retval);
+	if (a.verbose) {
+		if (exec == USERBPF_EXEC_CHECKED)
+			fprintf(stderr, "insns: %" PRIu64 " (checked)\n", ro.insn_count);
+		else
+			fprintf(stderr, "insns: not counted (fast)\n");
+		if (in.has_result)
+			fprintf(stderr, "expected: 0x%" PRIx64 " (%s)\n", in.result,
+				in.result == ro.retval ? "match" : "DIFFERS");
+	}
+	rc = CLI_EXIT_OK;
+out:
+	userbpf_prog__free(prog);
+	userbpf_helpers__free(helpers);
+	free(mem);
+	cli_input_free(&in);
+	return rc;
+}
+
+const struct cli_command cli_cmd_run = {
+    .name = "run",
+    .summary = "run a program once and print r0",
+    .usage = "run FILE [--mem HEX | --mem-file F] [--checked | --fast | --trusted] [--budget N]\n"
+	     "                   [--cpu N] [-v]",
+    .help = "Load FILE (raw bytecode, assembly or .data, see 'userbpf --help'), run it once and\n"
+	    "print r0 as 0x... . The program starts with r1 = a pointer to the memory block and\n"
+	    "r2 = its length in bytes (both 0 without memory), as in bpf_conformance. The kernel-\n"
+	    "numbered standard helpers (ktime_get_ns, ...) are available.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -m, --mem HEX        memory block as hex bytes: \"aa bb ff 01\" or aabbff01\n"
+	    "  -M, --mem-file F     memory block: the bytes of file F\n"
+	    "                       (default: a .data file's mem section, else no memory)\n"
+	    "      --checked        bounds-check every access and count instructions (default)\n"
+	    "      --fast           the fast interpreter; it needs a proven program, and there is no\n"
+	    "                       verifier yet, so it only works together with --trusted\n"
+	    "      --trusted        vouch for the program: load it trusted and run it on the fast\n"
+	    "                       interpreter, skipping every safety check (a bad program can\n"
+	    "                       crash userbpf); with --checked it still runs checked\n"
+	    "  -b, --budget N       checked engine: stop after N instructions (default 2^32)\n"
+	    "      --cpu N          allow instructions up to CPU version N, 1..4 (default 4)\n"
+	    "  -v, --verbose        also print, on standard error, the instruction count (checked\n"
+	    "                       engine) and whether r0 matches a .data file's result section\n"
+	    "\n"
+	    "Exit status: 0 success; 1 the run failed (out-of-bounds access, budget spent, too many\n"
+	    "frames), reported as one line naming the instruction; 2 bad input, bad arguments or a\n"
+	    "refused program ('userbpf: FILE: insn N: ...').\n",
+    .main = run_main,
+};
