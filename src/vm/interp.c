@@ -269,7 +269,8 @@ dispatch:
 #undef ATOMIC_HANDLER
 
 		/* Map forms (src 5/6) carry the map pointer or value address resolved at load in the second
-		 * record; the other pseudo forms are refused at load and share the handler to fill the table. */
+		 * record; the other pseudo forms are refused at load and share the handler to fill the table.
+		 */
 		vmcase(LDDW) vmcase(LDDW_MAP_FD) vmcase(LDDW_MAP_VALUE) vmcase(LDDW_VAR_ADDR)
 		    vmcase(LDDW_CODE_ADDR) vmcase(LDDW_MAP_IDX) vmcase(LDDW_MAP_IDX_VALUE)
 		{
@@ -319,6 +320,22 @@ dispatch:
 		MOV_ADD_LDX(LDXW, uint32_t)
 		MOV_ADD_LDX(LDXDW, uint64_t)
 #undef MOV_ADD_LDX
+#define MOV_ADD_LDX_STX(MEM, T)                                                                              \
+	vmcase(MOV_ADD_X_##MEM)                                                                              \
+	{                                                                                                    \
+		uint64_t a = SRC + reg[pc[1].src];                                                           \
+		DST = a;                                                                                     \
+		uint64_t v = SEM_LOAD(T, a + (uint64_t)(int64_t)pc[2].off);                                  \
+		reg[pc[2].dst] = v;                                                                          \
+		SEM_STORE(T, reg[pc[3].dst] + (uint64_t)(int64_t)pc[3].off, v);                              \
+		pc += 4;                                                                                     \
+		vmdispatch();                                                                                \
+	}
+		MOV_ADD_LDX_STX(LDXB_STXB, uint8_t)
+		MOV_ADD_LDX_STX(LDXH_STXH, uint16_t)
+		MOV_ADD_LDX_STX(LDXW_STXW, uint32_t)
+		MOV_ADD_LDX_STX(LDXDW_STXDW, uint64_t)
+#undef MOV_ADD_LDX_STX
 #define MOV_ADD_ST(ST, STX, T)                                                                               \
 	vmcase(MOV_ADD_X_##ST)                                                                               \
 	{                                                                                                    \

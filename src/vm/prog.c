@@ -148,15 +148,17 @@ static int fuse(const struct userbpf_prog *prog, size_t i)
 		unsigned a = in[i].dst_reg;
 		const struct userbpf_insn *m = i + 2 < n ? &in[i + 2] : NULL;
 		switch (m ? ops[i + 2] : ISA_NR_OPS) {
-#define LDX(MEM)                                                                                             \
-	case ISA_OP_##MEM:                                                                                   \
-		if (m->src_reg == a)                                                                         \
-			return VM_OP_MOV_ADD_X_##MEM;                                                        \
-		break;
-			LDX(LDXB)
-			LDX(LDXH)
-			LDX(LDXW)
-			LDX(LDXDW)
+#define LDX(SZ)                                                                                              \
+	case ISA_OP_LDX##SZ:                                                                                 \
+		if (m->src_reg != a)                                                                         \
+			break;                                                                               \
+		if (i + 3 < n && ops[i + 3] == ISA_OP_STX##SZ && in[i + 3].src_reg == m->dst_reg)            \
+			return VM_OP_MOV_ADD_X_LDX##SZ##_STX##SZ;                                            \
+		return VM_OP_MOV_ADD_X_LDX##SZ;
+			LDX(B)
+			LDX(H)
+			LDX(W)
+			LDX(DW)
 #undef LDX
 #define ST(ST, STX, T)                                                                                       \
 	case ISA_OP_##ST:                                                                                    \
@@ -497,9 +499,12 @@ int userbpf_prog__run(const struct userbpf_prog *prog, struct userbpf_run_opts *
 	default:
 		return -EINVAL;
 	}
-	if (exec == USERBPF_EXEC_FAST)
+	if (exec == USERBPF_EXEC_FAST) {
 		err = interp_run(prog, &run, &ret);
-	else
+		if (err == -E2BIG && run.err_size)
+			snprintf(run.err_buf, run.err_size, "call depth exceeds %d frames",
+				 USERBPF_MAX_FRAMES);
+	} else
 		err = interp_run_checked(prog, &run, &ret, &count);
 	VM_OPTS_SET(opts, insn_count, count);
 	if (!err)

@@ -436,7 +436,9 @@ TEST(call_depth)
 	struct userbpf_prog *p = vt_load(PROG(DEPTH_PROG(7)), PROG_LEN(DEPTH_PROG(7)), NULL, NULL, 0);
 	struct runcfg none = {0};
 	CHECK(p);
-	CHECK_EQ_INT(vt_exec(p, &none, NULL, USERBPF_EXEC_FAST).err, -E2BIG);
+	struct runres fr = vt_exec(p, &none, NULL, USERBPF_EXEC_FAST);
+	CHECK_EQ_INT(fr.err, -E2BIG);
+	CHECK_STR(fr.msg, "call depth exceeds 8 frames");
 	userbpf_prog__free(p);
 }
 
@@ -681,6 +683,46 @@ TEST(selects)
 					test_failed_now = 1;
 				}
 			}
+		}
+	}
+}
+
+/* Copy loops (load through rA = rB + rC, store the value at once) of every size, storing through
+ * another register or through rA itself. */
+TEST(copy_loops)
+{
+	static const uint8_t sizes[] = {BPF_B, BPF_H, BPF_W, BPF_DW};
+	static const int bytes[] = {1, 2, 4, 8};
+	for (int k = 0; k < 4; k++) {
+		for (int through_a = 0; through_a < 2; through_a++) {
+			uint8_t buf[32];
+			for (int i = 0; i < 32; i++)
+				buf[i] = (uint8_t)(i < 16 ? 0x30 + i * 7 : 0);
+			struct runcfg cfg = {.ctx = buf, .ctx_size = sizeof(buf)};
+			struct userbpf_insn p[] = {
+			    I_MOV64_IMM(5, 0),
+			    I_MOV64_REG(4, 1),
+			    I_ALU64_IMM(BPF_ADD, 4, 16),
+			    /* loop: r0 = r4 + r5; r6 = r1 + r5; r7 = *(size *)(r6 + 0); store r7 */
+			    I_MOV64_REG(0, 4),
+			    I_ALU64_REG(BPF_ADD, 0, 5),
+			    I_MOV64_REG(6, 1),
+			    I_ALU64_REG(BPF_ADD, 6, 5),
+			    I_LDX(sizes[k], 7, 6, 0),
+			    through_a ? I_STX(sizes[k], 6, 7, 16) : I_STX(sizes[k], 0, 7, 0),
+			    I_ALU64_IMM(BPF_ADD, 5, bytes[k]),
+			    I_JMP_IMM(BPF_JLT, 5, 16, -8),
+			    I_LDX(BPF_DW, 0, 1, 16),
+			    I_LDX(BPF_DW, 2, 1, 24),
+			    I_ALU64_REG(BPF_XOR, 0, 2),
+			    I_EXIT(),
+			};
+			uint64_t r = vt_run(p, sizeof(p) / sizeof(p[0]), &cfg, __LINE__);
+			CHECK(memcmp(buf, buf + 16, 16) == 0);
+			uint64_t a, b;
+			memcpy(&a, buf, 8);
+			memcpy(&b, buf + 8, 8);
+			CHECK_EQ_U64(r, a ^ b);
 		}
 	}
 }
