@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# run_fuzzers.sh SECONDS [TARGET...] - builds the libFuzzer targets tests/fuzz/fuzz_*.c with
+# ASan+UBSan (the library sources compiled in directly) into build/fuzz/, writes seed corpora from the
+# conformance suite into build/fuzz/corpus_*, runs each target for SECONDS and ends with
+#   RESULT fuzz: N passed, N failed, 0 skipped
+# A target fails when it does not build or libFuzzer reports a crash, a sanitizer error, a leak or a
+# timeout; the reproducer is left in build/fuzz/artifacts/. Env: FUZZ_CC (clang-19), USERBPF_CONFORMANCE.
+set -u
+cd "$(dirname "$0")/../.."
+
+secs=${1:-20}
+shift || true
+cc=${FUZZ_CC:-clang-19}
+out=build/fuzz
+conf=${USERBPF_CONFORMANCE:-../shared/bpf_conformance}
+flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -std=gnu11
+       -Iinclude -Isrc -D_GNU_SOURCE)
+
+targets=("$@")
+if [ ${#targets[@]} = 0 ]; then
+	for f in tests/fuzz/fuzz_*.c; do
+		targets+=("$(basename "$f" .c)")
+	done
+fi
+
+mkdir -p "$out/obj" "$out/artifacts"
+
+# The library, once, instrumented for the fuzzer (but without libFuzzer's main).
+build_lib() {
+	local objs=() src obj pids=() p ok=1
+	rm -f "$out"/obj/*.o
+	for src in $(ls src/*/*.c 2>/dev/null | grep -v '^src/kernel/'); do
+		obj=$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')
+		"$cc" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -c "$src" -o "$obj" &
+		pids+=($!)
+		objs+=("$obj")
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || ok=0
+	done
+	[ "$ok" = 1 ] || return 1
+	rm -f "$out/libuserbpf_fuzz.a"
+	ar rcs "$out/libuserbpf_fuzz.a" "${objs[@]}"
+}
+
+# Seeds: asm text and .data files from the suite; for the interpreter, header + mem + program bytes.
+make_corpora() {
+	local d
+	for d in asm interp datafile; do
+		rm -rf "$out/corpus_$d"
+		mkdir -p "$out/corpus_$d" "$out/work_$d"
+	done
+	[ -d "$conf" ] || { echo "run_fuzzers: no conformance suite at $conf; fuzzing from empty corpora"; return; }
+	cp "$conf"/tests/*.data "$conf"/negative/*.data "$out/corpus_datafile/"
+	awk -v dir="$out/corpus_asm" '
+		FNR == 1 { n = split(FILENAME, parts, "/"); name = parts[n]; sub(/\.data$/, ".s", name); on = 0 }
+		/^-- asm/ { on = 1; next }
+		/^-- / { on = 0 }
+		on { print > (dir "/" name) }
+	' "$conf"/tests/*.data "$conf"/negative/*.data
+	# One "file hex" line per vector: header (flags 0, mem length LE16), mem, program.
+	awk -v dir="$out/corpus_interp" '
+		function field(key,   m) {
+			if (match($0, "\"" key "\": \"[0-9A-Za-z._-]*\"")) {
+				m = substr($0, RSTART, RLENGTH)
+				sub(/^[^:]*: "/, "", m)
+				sub(/"$/, "", m)
+				return m
+			}
+			return ""
+		}
+		{
+			name = field("name"); sub(/\.data$/, "", name)
+			mem = field("mem_hex"); len = length(mem) / 2
+			printf "%s/%s.bin 00%02x%02x%s%s\n", dir, name, len % 256, int(len / 256), mem, field("program_hex")
+		}
+	' "$conf/assembled.jsonl" | while read -r file hex; do
+		xxd -r -p <<<"$hex" >"$file"
+	done
+}
+
+passed=0 failed=0
+if ! build_lib; then
+	echo "run_fuzzers: the library does not build"
+	echo "RESULT fuzz: 0 passed, ${#targets[@]} failed, 0 skipped"
+	exit 1
+fi
+make_corpora
+
+for t in "${targets[@]}"; do
+	corpus=${t#fuzz_}
+	if ! "$cc" "${flags[@]}" "tests/fuzz/$t.c" "$out/libuserbpf_fuzz.a" -lm -lpthread -o "$out/$t"; then
+		echo "FAIL $t: does not build"
+		failed=$((failed + 1))
+		continue
+	fi
+	log=$out/$t.log
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		"$out/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+		-print_final_stats=1 -artifact_prefix="$out/artifacts/$t-" \
+		"$out/work_$corpus" "$out/corpus_$corpus" >"$log" 2>&1
+	rc=$?
+	runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -n 1)
+	if [ "$rc" = 0 ]; then
+		echo "ok   $t: ${runs:-?} executions in ${secs}s"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $t (exit $rc): ${runs:-?} executions; log $log"
+		grep -E 'ERROR|SUMMARY|runtime error|Test unit written|^[^ ].*(abort|disagrees|differ|changed|returned)' "$log" |
+			head -n 12 | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+done
+echo "RESULT fuzz: $passed passed, $failed failed, 0 skipped"
+[ "$failed" = 0 ]
