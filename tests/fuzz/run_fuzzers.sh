@@ -28,14 +28,22 @@ mkdir -p "$out/obj" "$out/artifacts"
 # The library, once, instrumented for the fuzzer (but without libFuzzer's main).
 build_lib() {
 	local objs=() src obj pids=() p ok=1
-	rm -f "$out"/obj/*.o
+	# Rebuild an object when its source, any header or table, this script or the compiler changed.
+	local stamp=$out/obj/.flags
+	printf '%s\n' "$cc" "${flags[*]}" >"$stamp.new"
+	cmp -s "$stamp" "$stamp.new" || { rm -f "$out"/obj/*.o; mv "$stamp.new" "$stamp"; }
+	rm -f "$stamp.new"
 	for src in $(ls src/*/*.c 2>/dev/null | grep -v '^src/kernel/'); do
 		obj=$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')
+		objs+=("$obj")
+		if [ -e "$obj" ] && [ "$obj" -nt "$src" ] && [ "$obj" -nt "$0" ] &&
+			[ -z "$(find src include -newer "$obj" \( -name '*.h' -o -name '*.def' \) -print -quit)" ]; then
+			continue
+		fi
 		"$cc" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -c "$src" -o "$obj" &
 		pids+=($!)
-		objs+=("$obj")
 	done
-	for p in "${pids[@]}"; do
+	for p in ${pids[@]+"${pids[@]}"}; do
 		wait "$p" || ok=0
 	done
 	[ "$ok" = 1 ] || return 1
