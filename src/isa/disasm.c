@@ -8,6 +8,8 @@
  *     "call local +3";
  *   - immediates are decimal when small (|v| <= 65535), hex otherwise; bitwise operands (&=, |=, ^=,
  *     jset) are always hex; lddw constants are the 64-bit value in hex; negative hex is "-0x...";
+ *   - legacy packet loads read "r0 = *(u8 *)skb[12]", "r0 = *(u16 *)skb[r1 + 12]" (kernel log),
+ *     "skb[r1]" when the offset is 0 (llvm);
  *   - lddw with a pseudo src_reg (1..6) reads "r1 = NAME(IMM) ll" or, when the second slot's imm
  *     is not 0, "r1 = NAME(IMM) + NEXT ll" with NAME one of map_fd, map_value, btf_var, func,
  *     map_idx, map_idx_value (conformance syntax: "lddw %r1, map_value(5) + 16");
@@ -246,8 +248,12 @@ static void print_c(struct out *o, const struct isa_form *f, const struct userbp
 		put(o, "r0 = *(u%d *)skb[%d]", isa_access_size(f) * 8, in->imm);
 		break;
 	case ISA_KIND_LDIND:
-		put(o, "r0 = *(u%d *)skb[r%d %c %" PRId64 "]", isa_access_size(f) * 8, src,
-		    in->imm < 0 ? '-' : '+', in->imm < 0 ? -(int64_t)in->imm : (int64_t)in->imm);
+		/* "skb[r1]" when the offset is 0: the only form llvm-mc reads. */
+		put(o, "r0 = *(u%d *)skb[r%d", isa_access_size(f) * 8, src);
+		if (in->imm)
+			put(o, " %c %" PRId64, in->imm < 0 ? '-' : '+',
+			    in->imm < 0 ? -(int64_t)in->imm : (int64_t)in->imm);
+		put(o, "]");
 		break;
 	}
 }

@@ -106,8 +106,12 @@ static void log_prog_error(struct userbpf_object *obj, const struct userbpf_prog
 		return;
 	obj->log_buf[0] = 0;
 	if (!plog[0]) {
-		snprintf(obj->log_buf, obj->log_size, "%s: program '%s' (section '%s'): %s\n", obj->name,
+		snprintf(obj->log_buf, obj->log_size, "%s: program '%s' (section '%s'): %s", obj->name,
 			 p->name, p->sec_name, strerror(err));
+		loader_sanitize(obj->log_buf);
+		len = strlen(obj->log_buf);
+		if (len + 1 < obj->log_size)
+			snprintf(obj->log_buf + len, obj->log_size - len, "\n");
 		return;
 	}
 	while (*line) {
@@ -122,10 +126,15 @@ static void log_prog_error(struct userbpf_object *obj, const struct userbpf_prog
 			const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 			snprintf(where, sizeof(where), " (%s:%u:%u)", base, ln, col);
 		}
-		len = strlen(obj->log_buf);
-		if (len + 1 < obj->log_size)
-			snprintf(obj->log_buf + len, obj->log_size - len, "%s: program '%s': %.*s%s\n",
-				 obj->name, p->name, (int)n, line, where);
+		{
+			char one[600];
+			snprintf(one, sizeof(one), "%s: program '%s': %.*s%s", obj->name, p->name, (int)n,
+				 line, where);
+			loader_sanitize(one);
+			len = strlen(obj->log_buf);
+			if (len + 1 < obj->log_size)
+				snprintf(obj->log_buf + len, obj->log_size - len, "%s\n", one);
+		}
 		line += n;
 		if (*line == '\n')
 			line++;

@@ -159,6 +159,8 @@ USERBPF_HIDDEN int loader_err(struct userbpf_object *obj, int sec, uint64_t off,
 /* Same, with a chosen errno (returned negative). */
 USERBPF_HIDDEN int loader_errno(struct userbpf_object *obj, int err, int sec, uint64_t off, const char *fmt,
 				...) __attribute__((format(printf, 5, 6)));
+/* Replace control characters (a newline in a symbol name...) with '?'. */
+USERBPF_HIDDEN void loader_sanitize(char *s);
 /* Section name for messages (never NULL). */
 USERBPF_HIDDEN const char *loader_sec_name(const struct userbpf_object *obj, int sec);
 

@@ -23,6 +23,14 @@ const char *loader_sec_name(const struct userbpf_object *obj, int sec)
 	return obj->secs[sec].name;
 }
 
+void loader_sanitize(char *s)
+{
+	/* Names come from the object: keep the message one printable line. */
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static int vlog(struct userbpf_object *obj, int err, int sec, uint64_t off, const char *fmt, va_list ap)
 {
 	char msg[400];
@@ -34,6 +42,7 @@ static int vlog(struct userbpf_object *obj, int err, int sec, uint64_t off, cons
 			 loader_sec_name(obj, sec), (unsigned long long)off, msg);
 	else
 		snprintf(obj->log_buf, obj->log_size, "%s: %s", obj->name, msg);
+	loader_sanitize(obj->log_buf);
 	return -err;
 }
 

@@ -525,6 +525,8 @@ static int update_lru(struct htab *h, const void *key, const void *value, uint64
 	if (percpu)
 		value_store(h, e, value, onall, true, flags);
 	if (old) {
+		/* the replacement inherits a use, as in the kernel */
+		__atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
 		store_next(pp, old->next);
 		__atomic_store_n(&old->in_hash, 0, __ATOMIC_RELEASE);
 	}
@@ -665,13 +667,13 @@ static int htab_batch(struct userbpf_map *m, void *in_batch, void *out_batch, vo
 	uint32_t max = *count, total = 0, batch = 0;
 	size_t vs = m->percpu ? (size_t)m->pcpu_stride * m->nr_cpus : m->value_size;
 	int err = 0;
+		if (!max)
+		return 0;
 	if (in_batch)
 		memcpy(&batch, in_batch, 4);
 	*count = 0;
 	if (batch > h->mask)
 		return -ENOENT;
-	if (!max)
-		return -EINVAL;
 	for (; batch <= h->mask; batch++) {
 		struct bucket *b = &h->buckets[batch];
 		struct htab_elem *e, *dead = NULL;

@@ -269,7 +269,8 @@ dispatch:
 #undef ATOMIC_HANDLER
 
 		/* Map forms (src 5/6) carry the map pointer or value address resolved at load in the second
-		 * record; the other pseudo forms are refused at load and share the handler to fill the table. */
+		 * record; the other pseudo forms are refused at load and share the handler to fill the table.
+		 */
 		vmcase(LDDW) vmcase(LDDW_MAP_FD) vmcase(LDDW_MAP_VALUE) vmcase(LDDW_VAR_ADDR)
 		    vmcase(LDDW_CODE_ADDR) vmcase(LDDW_MAP_IDX) vmcase(LDDW_MAP_IDX_VALUE)
 		{
@@ -319,6 +320,22 @@ dispatch:
 		MOV_ADD_LDX(LDXW, uint32_t)
 		MOV_ADD_LDX(LDXDW, uint64_t)
 #undef MOV_ADD_LDX
+#define MOV_ADD_LDX_STX(MEM, T)                                                                              \
+	vmcase(MOV_ADD_X_##MEM)                                                                              \
+	{                                                                                                    \
+		uint64_t a = SRC + reg[pc[1].src];                                                           \
+		DST = a;                                                                                     \
+		uint64_t v = SEM_LOAD(T, a + (uint64_t)(int64_t)pc[2].off);                                  \
+		reg[pc[2].dst] = v;                                                                          \
+		SEM_STORE(T, reg[pc[3].dst] + (uint64_t)(int64_t)pc[3].off, v);                              \
+		pc += 4;                                                                                     \
+		vmdispatch();                                                                                \
+	}
+		MOV_ADD_LDX_STX(LDXB_STXB, uint8_t)
+		MOV_ADD_LDX_STX(LDXH_STXH, uint16_t)
+		MOV_ADD_LDX_STX(LDXW_STXW, uint32_t)
+		MOV_ADD_LDX_STX(LDXDW_STXDW, uint64_t)
+#undef MOV_ADD_LDX_STX
 #define MOV_ADD_ST(ST, STX, T)                                                                               \
 	vmcase(MOV_ADD_X_##ST)                                                                               \
 	{                                                                                                    \
@@ -362,6 +379,49 @@ dispatch:
 #undef ADD_K_JMP
 #undef ADD_X_JMP
 #undef ADD_JMP
+
+		/* Selects: the skipped ALU instruction's result is computed and kept or dropped with a
+		 * conditional move, so a data-dependent condition costs no branch misprediction (ilog2-style
+		 * code mispredicted on every other value). off holds the condition's truth table. */
+#define SEL_ALU_MOV64_K(n, old) SEM_IMM64((n)->imm)
+#define SEL_ALU_MOV64_X(n, old) reg[(n)->src]
+#define SEL_ALU_MOV32_K(n, old) (uint64_t) SEM_IMM32((n)->imm)
+#define SEL_ALU_MOV32_X(n, old) (uint64_t)(uint32_t) reg[(n)->src]
+#define SEL_ALU_ADD64_K(n, old) ((old) + SEM_IMM64((n)->imm))
+#define SEL_ALU_ADD64_X(n, old) ((old) + reg[(n)->src])
+#define SEL_ALU_OR64_K(n, old)	((old) | SEM_IMM64((n)->imm))
+#define SEL_ALU_AND64_K(n, old) ((old)&SEM_IMM64((n)->imm))
+#define SEL_ALU_LSH64_K(n, old) ((old) << ((n)->imm & 63))
+#define SEL_ALU_RSH64_K(n, old) ((old) >> ((n)->imm & 63))
+#define SEL_ONE(W, KX, U, S, B, ALU)                                                                         \
+	vmcase(SEL##W##_##KX##_##ALU)                                                                        \
+	{                                                                                                    \
+		U a = (U)DST, b = (B);                                                                       \
+		unsigned skip = ((uint16_t)OFF >> SEM_COND_IDX(U, S, a, b)) & 1;                             \
+		const struct vm_insn *n = pc + 1;                                                            \
+		uint64_t old = reg[n->dst];                                                                  \
+		uint64_t val = SEL_ALU_##ALU(n, old);                                                        \
+		reg[n->dst] = skip ? old : val;                                                              \
+		pc += 2;                                                                                     \
+		vmdispatch();                                                                                \
+	}
+#define SEL_HANDLERS(ALU)                                                                                    \
+	SEL_ONE(64, K, uint64_t, int64_t, SEM_IMM64(IMM), ALU)                                               \
+	SEL_ONE(64, X, uint64_t, int64_t, SRC, ALU)                                                          \
+	SEL_ONE(32, K, uint32_t, int32_t, SEM_IMM32(IMM), ALU)                                               \
+	SEL_ONE(32, X, uint32_t, int32_t, (uint32_t)SRC, ALU)
+		SEL_HANDLERS(MOV64_K)
+		SEL_HANDLERS(MOV64_X)
+		SEL_HANDLERS(MOV32_K)
+		SEL_HANDLERS(MOV32_X)
+		SEL_HANDLERS(ADD64_K)
+		SEL_HANDLERS(ADD64_X)
+		SEL_HANDLERS(OR64_K)
+		SEL_HANDLERS(AND64_K)
+		SEL_HANDLERS(LSH64_K)
+		SEL_HANDLERS(RSH64_K)
+#undef SEL_HANDLERS
+#undef SEL_ONE
 
 #ifdef USERBPF_DISPATCH_SWITCH
 	default:

@@ -65,8 +65,79 @@ static int64_t helper_slot(struct userbpf_prog *prog, const struct helpers_entry
  * Fusing never needs jump-target analysis: the covered records keep their own handlers, so a jump
  * into the middle of a fused sequence still runs the rest of it one by one.
  */
+/* The select superinstruction for a conditional jump over one ALU instruction at i, or -1. */
+static int select_op(const struct userbpf_prog *prog, size_t i)
+{
+	static const uint16_t ops4[][4] = {
+#define SEL(ALU)                                                                                             \
+	[ISA_OP_##ALU] = {VM_OP_SEL64_K_##ALU, VM_OP_SEL64_X_##ALU, VM_OP_SEL32_K_##ALU, VM_OP_SEL32_X_##ALU},
+	    SEL(MOV64_K) SEL(MOV64_X) SEL(MOV32_K) SEL(MOV32_X) SEL(ADD64_K) SEL(ADD64_X) SEL(OR64_K)
+		SEL(AND64_K) SEL(LSH64_K) SEL(RSH64_K)
+#undef SEL
+	};
+	const uint16_t *ops = prog->ops;
+	if (ops[i] >= ISA_NR_OPS || prog->insns[i].off != 1 || i + 2 >= prog->insn_cnt)
+		return -1;
+	const struct isa_form *f = &isa_forms[ops[i]];
+	if ((f->kind != ISA_KIND_JCC_K && f->kind != ISA_KIND_JCC_X) || ops[i + 1] >= ISA_NR_OPS ||
+	    ops[i + 1] >= sizeof(ops4) / sizeof(ops4[0]) || !ops4[ops[i + 1]][0])
+		return -1;
+	int col = (BPF_CLASS(f->code) == BPF_JMP32 ? 2 : 0) + (BPF_SRC(f->code) == BPF_X);
+	return ops4[ops[i + 1]][col];
+}
+
+/* Truth table of a condition over SEM_COND_IDX's 4-bit index (eq, ult, slt, set). */
+static uint16_t cond_mask(uint8_t code)
+{
+	uint16_t mask = 0;
+	for (unsigned idx = 0; idx < 16; idx++) {
+		bool eq = idx & 1, ult = idx & 2, slt = idx & 4, set = idx & 8, t;
+		switch (BPF_OP(code)) {
+		case BPF_JEQ:
+			t = eq;
+			break;
+		case BPF_JNE:
+			t = !eq;
+			break;
+		case BPF_JGT:
+			t = !ult && !eq;
+			break;
+		case BPF_JGE:
+			t = !ult;
+			break;
+		case BPF_JLT:
+			t = ult;
+			break;
+		case BPF_JLE:
+			t = ult || eq;
+			break;
+		case BPF_JSGT:
+			t = !slt && !eq;
+			break;
+		case BPF_JSGE:
+			t = !slt;
+			break;
+		case BPF_JSLT:
+			t = slt;
+			break;
+		case BPF_JSLE:
+			t = slt || eq;
+			break;
+		default: /* BPF_JSET */
+			t = set;
+			break;
+		}
+		mask |= (uint16_t)(t << idx);
+	}
+	return mask;
+}
+
 static int fuse(const struct userbpf_prog *prog, size_t i)
 {
+	int sel = select_op(prog, i);
+	if (sel >= 0)
+		return sel;
+
 	const uint16_t *ops = prog->ops;
 	const struct userbpf_insn *in = prog->insns;
 	size_t n = prog->insn_cnt;
@@ -77,15 +148,17 @@ static int fuse(const struct userbpf_prog *prog, size_t i)
 		unsigned a = in[i].dst_reg;
 		const struct userbpf_insn *m = i + 2 < n ? &in[i + 2] : NULL;
 		switch (m ? ops[i + 2] : ISA_NR_OPS) {
-#define LDX(MEM)                                                                                             \
-	case ISA_OP_##MEM:                                                                                   \
-		if (m->src_reg == a)                                                                         \
-			return VM_OP_MOV_ADD_X_##MEM;                                                        \
-		break;
-			LDX(LDXB)
-			LDX(LDXH)
-			LDX(LDXW)
-			LDX(LDXDW)
+#define LDX(SZ)                                                                                              \
+	case ISA_OP_LDX##SZ:                                                                                 \
+		if (m->src_reg != a)                                                                         \
+			break;                                                                               \
+		if (i + 3 < n && ops[i + 3] == ISA_OP_STX##SZ && in[i + 3].src_reg == m->dst_reg)            \
+			return VM_OP_MOV_ADD_X_LDX##SZ##_STX##SZ;                                            \
+		return VM_OP_MOV_ADD_X_LDX##SZ;
+			LDX(B)
+			LDX(H)
+			LDX(W)
+			LDX(DW)
 #undef LDX
 #define ST(ST, STX, T)                                                                                       \
 	case ISA_OP_##ST:                                                                                    \
@@ -103,7 +176,11 @@ static int fuse(const struct userbpf_prog *prog, size_t i)
 		}
 		return VM_OP_MOV_ADD_X;
 	}
-	/* rA += imm or rB; then a 64-bit conditional jump (any registers). */
+	/* rA += imm or rB; then a 64-bit conditional jump (any registers), unless that jump is a
+	 * select (its off holds a truth table then, not a displacement). */
+	if ((ops[i] == ISA_OP_ADD64_K || ops[i] == ISA_OP_ADD64_X) && i + 1 < n &&
+	    select_op(prog, i + 1) >= 0)
+		return -1;
 	if (ops[i] == ISA_OP_ADD64_K && i + 1 < n) {
 		switch (ops[i + 1]) {
 #define J(OP)                                                                                                \
@@ -143,6 +220,9 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 		     struct userbpf_map *const *maps)
 {
 	const void *const *labels = interp_labels();
+	/* USERBPF_NOFUSE=1 turns the peephole pass off, to measure what it buys. */
+	const char *env = getenv("USERBPF_NOFUSE");
+	bool nofuse = env && *env && *env != '0';
 	size_t n = prog->insn_cnt;
 	struct vm_insn *code = calloc(n + 1, sizeof(*code));
 	if (!code)
@@ -185,9 +265,11 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 		default:
 			break;
 		}
-		int fused = getenv("USERBPF_NOFUSE") ? -1 : fuse(prog, i);
+		int fused = nofuse ? -1 : fuse(prog, i);
 		if (fused >= 0)
 			op = (unsigned)fused;
+		if (fused >= 0 && select_op(prog, i) == fused)
+			r->off = (int16_t)cond_mask(in->code);
 		if (labels)
 			r->h.label = labels[op];
 		else
@@ -204,6 +286,8 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 			continue;
 		unsigned kind = isa_forms[op].kind;
 		bool ja = kind == ISA_KIND_JA || kind == ISA_KIND_JA32;
+		if (!nofuse && select_op(prog, i) >= 0)
+			continue; /* off is a truth table */
 		if (!ja && kind != ISA_KIND_JCC_K && kind != ISA_KIND_JCC_X)
 			continue;
 		int64_t t = (int64_t)i + 1 + (ja ? code[i].imm : code[i].off);
@@ -415,9 +499,12 @@ int userbpf_prog__run(const struct userbpf_prog *prog, struct userbpf_run_opts *
 	default:
 		return -EINVAL;
 	}
-	if (exec == USERBPF_EXEC_FAST)
+	if (exec == USERBPF_EXEC_FAST) {
 		err = interp_run(prog, &run, &ret);
-	else
+		if (err == -E2BIG && run.err_size)
+			snprintf(run.err_buf, run.err_size, "call depth exceeds %d frames",
+				 USERBPF_MAX_FRAMES);
+	} else
 		err = interp_run_checked(prog, &run, &ret, &count);
 	VM_OPTS_SET(opts, insn_count, count);
 	if (!err)

@@ -33,6 +33,10 @@
 	VM_SUPER_MEM(S, STXH)                                                                                \
 	VM_SUPER_MEM(S, STXW)                                                                                \
 	VM_SUPER_MEM(S, STXDW)                                                                               \
+	VM_SUPER_MEM(S, LDXB_STXB)                                                                           \
+	VM_SUPER_MEM(S, LDXH_STXH)                                                                           \
+	VM_SUPER_MEM(S, LDXW_STXW)                                                                           \
+	VM_SUPER_MEM(S, LDXDW_STXDW)                                                                         \
 	VM_SUPER_JMP(S, JEQ)                                                                                 \
 	VM_SUPER_JMP(S, JGT)                                                                                 \
 	VM_SUPER_JMP(S, JGE)                                                                                 \
@@ -43,8 +47,24 @@
 	VM_SUPER_JMP(S, JLT)                                                                                 \
 	VM_SUPER_JMP(S, JLE)                                                                                 \
 	VM_SUPER_JMP(S, JSLT)                                                                                \
-	VM_SUPER_JMP(S, JSLE)
-/* rA = rB; rA += rC; then a load or store through rA (rX = *(u8 *)(rA + off), *(u8 *)(rA + off) = ...) */
+	VM_SUPER_JMP(S, JSLE)                                                                                \
+	VM_SUPER_SEL(S, MOV64_K)                                                                             \
+	VM_SUPER_SEL(S, MOV64_X)                                                                             \
+	VM_SUPER_SEL(S, MOV32_K)                                                                             \
+	VM_SUPER_SEL(S, MOV32_X)                                                                             \
+	VM_SUPER_SEL(S, ADD64_K)                                                                             \
+	VM_SUPER_SEL(S, ADD64_X)                                                                             \
+	VM_SUPER_SEL(S, OR64_K)                                                                              \
+	VM_SUPER_SEL(S, AND64_K)                                                                             \
+	VM_SUPER_SEL(S, LSH64_K)                                                                             \
+	VM_SUPER_SEL(S, RSH64_K)
+/*
+ * "if (cond) goto +1; ALU" as a branch-free select: the condition (any of the 11, on 64-bit or
+ * 32-bit operands, K or X) is computed into a 4-bit index whose truth table prog.c stores in off.
+ */
+#define VM_SUPER_SEL(S, ALU) S(SEL64_K_##ALU) S(SEL64_X_##ALU) S(SEL32_K_##ALU) S(SEL32_X_##ALU)
+/* rA = rB; rA += rC; then a load or store through rA (rX = *(u8 *)(rA + off), *(u8 *)(rA + off) = ...),
+ * or a load through rA whose value is stored at once (*(u8 *)(rD + off2) = rX: a copy loop) */
 #define VM_SUPER_MEM(S, MEM) S(MOV_ADD_X_##MEM)
 /* rA += imm or rB; then a 64-bit conditional jump (loop counters) */
 #define VM_SUPER_JMP(S, OP) S(ADD_K_##OP##64_K) S(ADD_K_##OP##64_X) S(ADD_X_##OP##64_K) S(ADD_X_##OP##64_X)
@@ -95,7 +115,7 @@ struct userbpf_prog {
 	unsigned int flags; /* USERBPF_PROG_F_* */
 	unsigned int cpu_version;
 	bool has_local_calls;
-	bool proven; /* set by the verifier (later): safe for the fast interpreter */
+	bool proven;		   /* set by the verifier (later): safe for the fast interpreter */
 	struct userbpf_map **maps; /* maps referenced by lddw src 5/6, one reference each */
 	uint32_t nr_maps;
 	struct userbpf_region *map_regions; /* values reached by lddw src 6: checked-engine regions */
@@ -158,8 +178,9 @@ USERBPF_HIDDEN int interp_run_checked(const struct userbpf_prog *prog, const str
 /* ---- isa/validate.c ----------------------------------------------------------------------------- */
 
 /*
- * Validate `cnt` slots (lddw src 5/6 against maps[0..nr_maps)). On success fills ops[cnt] (form per slot, ISA_NR_OPS on lddw second slots)
- * and returns 0; else appends one line per problem to log (may be NULL) and returns -EINVAL.
+ * Validate `cnt` slots (lddw src 5/6 against maps[0..nr_maps)). On success fills ops[cnt] (form per slot,
+ * ISA_NR_OPS on lddw second slots) and returns 0; else appends one line per problem to log (may be NULL) and
+ * returns -EINVAL.
  */
 USERBPF_HIDDEN int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu_version,
 				 const struct userbpf_helpers *helpers, struct userbpf_map *const *maps,

@@ -18,14 +18,14 @@ trap 'rm -rf "$T"' EXIT
 # ub ARGS... : run the CLI (stdin from /dev/null unless redirected by the caller);
 # stdout in $T/out, stderr in $T/err, exit status in $rc.
 ub() {
-	timeout "$TIMEOUT" "$U" "$@" >"$T/out" 2>"$T/err"
+	{ timeout "$TIMEOUT" "$U" "$@" >"$T/out" 2>"$T/err"; } 2>/dev/null
 	rc=$?
 }
 # ubin FILE ARGS... : the same with stdin from FILE.
 ubin() {
 	local in=$1
 	shift
-	timeout "$TIMEOUT" "$U" "$@" <"$in" >"$T/out" 2>"$T/err"
+	{ timeout "$TIMEOUT" "$U" "$@" <"$in" >"$T/out" 2>"$T/err"; } 2>/dev/null
 	rc=$?
 }
 
@@ -223,6 +223,21 @@ test_asm_to_pipe() {
 	expect_rc 0 && cmp -s "$T/out" "$T/fib.bin" || why "asm of stdin differs"
 	ub asm "$T/fib.s" -o - --output="$T/fib2.bin"
 	expect_rc 0 && cmp -s "$T/fib2.bin" "$T/fib.bin" || why "--output=F differs"
+}
+test_asm_terminal_writes_bin() {
+	# On a terminal, `asm FILE` writes FILE with .bin for its extension (needs util-linux script).
+	if ! command -v script >/dev/null; then
+		echo "SKIP: asm_terminal_writes_bin: no 'script' to give asm a terminal"
+		return 2
+	fi
+	mkdir -p "$T/tty" && cp "$T/fib.s" "$T/tty/prog.s"
+	"$U" asm "$T/fib.s" -o "$T/fib.bin" || return 1
+	script -qec "$U asm $T/tty/prog.s" /dev/null >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	expect_rc 0 && cmp -s "$T/tty/prog.bin" "$T/fib.bin" || why "prog.bin missing or wrong" || return 1
+	script -qec "$U asm - <$T/fib.s" /dev/null >"$T/out" 2>&1 </dev/null
+	rc=$?
+	expect_rc 2 && grep -q 'terminal' "$T/out" || why "bytecode of stdin written to a terminal"
 }
 test_asm_lddw_two_slots() {
 	ub asm "$T/lddw.s" -o "$T/lddw.bin"

@@ -143,6 +143,7 @@ TEST(packet)
 	D(INSN(0x20, 0, 0, 0, -4), "r0 = *(u32 *)skb[-4]", "ldabsw -4");
 	D(INSN(0x48, 0, 1, 0, 12), "r0 = *(u16 *)skb[r1 + 12]", "ldindh %r1, 12");
 	D(INSN(0x50, 0, 2, 0, -1), "r0 = *(u8 *)skb[r2 - 1]", "ldindb %r2, -1");
+	D(INSN(0x40, 0, 3, 0, 0), "r0 = *(u32 *)skb[r3]", "ldindw %r3, 0");
 }
 
 TEST(invalid_slots)

@@ -251,6 +251,48 @@ TEST(byteswap)
 		CHECK_EQ_U64(alu_k(t[i].code, 0, v, t[i].imm, __LINE__), t[i].want);
 }
 
+/* Rows of (condition, a, b, taken as 64-bit, taken as 32-bit). */
+static const struct jrow {
+	uint8_t op;
+	uint64_t a, b;
+	int t64, t32;
+} jrows[] = {
+    {BPF_JEQ, 5, 5, 1, 1},
+    {BPF_JEQ, 0x100000005ull, 5, 0, 1},
+    {BPF_JEQ, ~0ull, NEG(-1), 1, 1},
+    {BPF_JEQ, 0xffffffff, NEG(-1), 0, 1},
+    {BPF_JGT, ~0ull, 1, 1, 1},
+    {BPF_JGT, 0x100000000ull, 1, 1, 0},
+    {BPF_JGT, 1, 2, 0, 0},
+    {BPF_JGE, 2, 2, 1, 1},
+    {BPF_JGE, 1, 2, 0, 0},
+    {BPF_JGE, 0x100000001ull, 2, 1, 0},
+    {BPF_JSET, 6, 2, 1, 1},
+    {BPF_JSET, 6, 1, 0, 0},
+    {BPF_JSET, 0x100000000ull, NEG(-1), 1, 0},
+    {BPF_JNE, 5, 6, 1, 1},
+    {BPF_JNE, 5, 5, 0, 0},
+    {BPF_JNE, 0x100000005ull, 5, 1, 0},
+    {BPF_JSGT, 1, NEG(-1), 1, 1},
+    {BPF_JSGT, NEG(-1), 1, 0, 0},
+    {BPF_JSGT, 0xffffffff, 0, 1, 0},
+    {BPF_JSGE, NEG(-1), NEG(-1), 1, 1},
+    {BPF_JSGE, NEG(-2), NEG(-1), 0, 0},
+    {BPF_JSGE, 0x80000000, 0, 1, 0},
+    {BPF_JLT, 1, NEG(-1), 1, 1},
+    {BPF_JLT, 2, 1, 0, 0},
+    {BPF_JLT, 0x100000000ull, 1, 0, 1},
+    {BPF_JLE, 2, 2, 1, 1},
+    {BPF_JLE, 3, 2, 0, 0},
+    {BPF_JLE, 0x100000002ull, 2, 0, 1},
+    {BPF_JSLT, NEG(-1), 1, 1, 1},
+    {BPF_JSLT, 1, NEG(-1), 0, 0},
+    {BPF_JSLT, 0xffffffff, 0, 0, 1},
+    {BPF_JSLE, NEG(-2), NEG(-2), 1, 1},
+    {BPF_JSLE, 1, NEG(-1), 0, 0},
+    {BPF_JSLE, 0x80000000, 0, 0, 1},
+};
+
 /* Conditional jumps: r0 = 1 if taken. Each row runs all four forms of the condition (64/32, X/K):
  * b is a sign-extended 32-bit value, so the K forms see the same operand. */
 static uint64_t jmp(uint8_t code, uint64_t a, uint64_t b, int line)
@@ -269,59 +311,19 @@ static uint64_t jmp(uint8_t code, uint64_t a, uint64_t b, int line)
 
 TEST(jumps)
 {
-	static const struct {
-		uint8_t op;
-		uint64_t a, b;
-		int t64, t32;
-	} t[] = {
-	    {BPF_JEQ, 5, 5, 1, 1},
-	    {BPF_JEQ, 0x100000005ull, 5, 0, 1},
-	    {BPF_JEQ, ~0ull, NEG(-1), 1, 1},
-	    {BPF_JEQ, 0xffffffff, NEG(-1), 0, 1},
-	    {BPF_JGT, ~0ull, 1, 1, 1},
-	    {BPF_JGT, 0x100000000ull, 1, 1, 0},
-	    {BPF_JGT, 1, 2, 0, 0},
-	    {BPF_JGE, 2, 2, 1, 1},
-	    {BPF_JGE, 1, 2, 0, 0},
-	    {BPF_JGE, 0x100000001ull, 2, 1, 0},
-	    {BPF_JSET, 6, 2, 1, 1},
-	    {BPF_JSET, 6, 1, 0, 0},
-	    {BPF_JSET, 0x100000000ull, NEG(-1), 1, 0},
-	    {BPF_JNE, 5, 6, 1, 1},
-	    {BPF_JNE, 5, 5, 0, 0},
-	    {BPF_JNE, 0x100000005ull, 5, 1, 0},
-	    {BPF_JSGT, 1, NEG(-1), 1, 1},
-	    {BPF_JSGT, NEG(-1), 1, 0, 0},
-	    {BPF_JSGT, 0xffffffff, 0, 1, 0},
-	    {BPF_JSGE, NEG(-1), NEG(-1), 1, 1},
-	    {BPF_JSGE, NEG(-2), NEG(-1), 0, 0},
-	    {BPF_JSGE, 0x80000000, 0, 1, 0},
-	    {BPF_JLT, 1, NEG(-1), 1, 1},
-	    {BPF_JLT, 2, 1, 0, 0},
-	    {BPF_JLT, 0x100000000ull, 1, 0, 1},
-	    {BPF_JLE, 2, 2, 1, 1},
-	    {BPF_JLE, 3, 2, 0, 0},
-	    {BPF_JLE, 0x100000002ull, 2, 0, 1},
-	    {BPF_JSLT, NEG(-1), 1, 1, 1},
-	    {BPF_JSLT, 1, NEG(-1), 0, 0},
-	    {BPF_JSLT, 0xffffffff, 0, 0, 1},
-	    {BPF_JSLE, NEG(-2), NEG(-2), 1, 1},
-	    {BPF_JSLE, 1, NEG(-1), 0, 0},
-	    {BPF_JSLE, 0x80000000, 0, 0, 1},
-	};
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		uint64_t x64 = jmp(BPF_JMP | t[i].op | BPF_X, t[i].a, t[i].b, __LINE__);
-		uint64_t k64 = jmp(BPF_JMP | t[i].op | BPF_K, t[i].a, t[i].b, __LINE__);
-		uint64_t x32 = jmp(BPF_JMP32 | t[i].op | BPF_X, t[i].a, t[i].b, __LINE__);
-		uint64_t k32 = jmp(BPF_JMP32 | t[i].op | BPF_K, t[i].a, t[i].b, __LINE__);
-		if (x64 != (uint64_t)t[i].t64 || k64 != (uint64_t)t[i].t64 || x32 != (uint64_t)t[i].t32 ||
-		    k32 != (uint64_t)t[i].t32) {
+	for (size_t i = 0; i < sizeof(jrows) / sizeof(jrows[0]); i++) {
+		uint64_t x64 = jmp(BPF_JMP | jrows[i].op | BPF_X, jrows[i].a, jrows[i].b, __LINE__);
+		uint64_t k64 = jmp(BPF_JMP | jrows[i].op | BPF_K, jrows[i].a, jrows[i].b, __LINE__);
+		uint64_t x32 = jmp(BPF_JMP32 | jrows[i].op | BPF_X, jrows[i].a, jrows[i].b, __LINE__);
+		uint64_t k32 = jmp(BPF_JMP32 | jrows[i].op | BPF_K, jrows[i].a, jrows[i].b, __LINE__);
+		if (x64 != (uint64_t)jrows[i].t64 || k64 != (uint64_t)jrows[i].t64 ||
+		    x32 != (uint64_t)jrows[i].t32 || k32 != (uint64_t)jrows[i].t32) {
 			fprintf(stderr,
 				"jump row %zu (op 0x%02x a 0x%" PRIx64 " b 0x%" PRIx64
 				"): x64 %d k64 %d x32 %d "
 				"k32 %d, want %d %d\n",
-				i, t[i].op, t[i].a, t[i].b, (int)x64, (int)k64, (int)x32, (int)k32, t[i].t64,
-				t[i].t32);
+				i, jrows[i].op, jrows[i].a, jrows[i].b, (int)x64, (int)k64, (int)x32,
+				(int)k32, jrows[i].t64, jrows[i].t32);
 			test_failed_now = 1;
 		}
 	}
@@ -434,7 +436,9 @@ TEST(call_depth)
 	struct userbpf_prog *p = vt_load(PROG(DEPTH_PROG(7)), PROG_LEN(DEPTH_PROG(7)), NULL, NULL, 0);
 	struct runcfg none = {0};
 	CHECK(p);
-	CHECK_EQ_INT(vt_exec(p, &none, NULL, USERBPF_EXEC_FAST).err, -E2BIG);
+	struct runres fr = vt_exec(p, &none, NULL, USERBPF_EXEC_FAST);
+	CHECK_EQ_INT(fr.err, -E2BIG);
+	CHECK_STR(fr.msg, "call depth exceeds 8 frames");
 	userbpf_prog__free(p);
 }
 
@@ -630,6 +634,97 @@ TEST(superinstructions)
 			     I_ALU64_REG(BPF_ADD, 4, 3), I_LDX(BPF_B, 0, 4, 0), I_ALU64_REG(BPF_SUB, 0, 3),
 			     I_EXIT()),
 		     0xf0);
+}
+
+/* "if (cond) goto +1; ALU": the fast engine's branch-free selects, every condition and operand kind
+ * against every ALU op it fuses, both outcomes. */
+TEST(selects)
+{
+	const uint64_t old = 0x8000000000001234ull, r4 = 0x100000005ull;
+	static const struct {
+		struct userbpf_insn alu;
+		uint64_t want; /* r3 when the ALU instruction runs */
+	} alus[] = {
+	    {I_MOV64_IMM(3, -7), NEG(-7)},
+	    {I_MOV64_REG(3, 4), 0x100000005ull},
+	    {I_MOV32_IMM(3, -7), 0xfffffff9},
+	    {I_MOV32_REG(3, 4), 5},
+	    {I_ALU64_IMM(BPF_ADD, 3, -1), 0x8000000000001233ull},
+	    {I_ALU64_REG(BPF_ADD, 3, 4), 0x8000000100001239ull},
+	    {I_ALU64_IMM(BPF_OR, 3, 0x100), 0x8000000000001334ull},
+	    {I_ALU64_IMM(BPF_AND, 3, 0xff0), 0x230},
+	    {I_ALU64_IMM(BPF_LSH, 3, 4), 0x12340},
+	    {I_ALU64_IMM(BPF_RSH, 3, 4), 0x0800000000000123ull},
+	};
+	for (size_t r = 0; r < sizeof(jrows) / sizeof(jrows[0]); r++) {
+		for (size_t k = 0; k < sizeof(alus) / sizeof(alus[0]); k++) {
+			for (int form = 0; form < 4; form++) {
+				uint8_t cls = form < 2 ? BPF_JMP : BPF_JMP32, src = form & 1 ? BPF_X : BPF_K;
+				uint8_t code = cls | jrows[r].op | src;
+				struct userbpf_insn p[] = {
+				    I_LDDW(1, jrows[r].a),
+				    I_LDDW(2, jrows[r].b),
+				    I_LDDW(3, old),
+				    I_LDDW(4, r4),
+				    src == BPF_X ? I_RAW(code, 1, 2, 1, 0)
+						 : I_RAW(code, 1, 0, 1, (int32_t)jrows[r].b),
+				    alus[k].alu,
+				    I_MOV64_REG(0, 3),
+				    I_EXIT(),
+				};
+				int taken = form < 2 ? jrows[r].t64 : jrows[r].t32;
+				uint64_t got = vt_run(p, sizeof(p) / sizeof(p[0]), NULL, __LINE__);
+				uint64_t want = taken ? old : alus[k].want;
+				if (got != want) {
+					fprintf(stderr,
+						"select row %zu alu %zu form %d: 0x%" PRIx64 " != 0x%" PRIx64
+						"\n",
+						r, k, form, got, want);
+					test_failed_now = 1;
+				}
+			}
+		}
+	}
+}
+
+/* Copy loops (load through rA = rB + rC, store the value at once) of every size, storing through
+ * another register or through rA itself. */
+TEST(copy_loops)
+{
+	static const uint8_t sizes[] = {BPF_B, BPF_H, BPF_W, BPF_DW};
+	static const int bytes[] = {1, 2, 4, 8};
+	for (int k = 0; k < 4; k++) {
+		for (int through_a = 0; through_a < 2; through_a++) {
+			uint8_t buf[32];
+			for (int i = 0; i < 32; i++)
+				buf[i] = (uint8_t)(i < 16 ? 0x30 + i * 7 : 0);
+			struct runcfg cfg = {.ctx = buf, .ctx_size = sizeof(buf)};
+			struct userbpf_insn p[] = {
+			    I_MOV64_IMM(5, 0),
+			    I_MOV64_REG(4, 1),
+			    I_ALU64_IMM(BPF_ADD, 4, 16),
+			    /* loop: r0 = r4 + r5; r6 = r1 + r5; r7 = *(size *)(r6 + 0); store r7 */
+			    I_MOV64_REG(0, 4),
+			    I_ALU64_REG(BPF_ADD, 0, 5),
+			    I_MOV64_REG(6, 1),
+			    I_ALU64_REG(BPF_ADD, 6, 5),
+			    I_LDX(sizes[k], 7, 6, 0),
+			    through_a ? I_STX(sizes[k], 6, 7, 16) : I_STX(sizes[k], 0, 7, 0),
+			    I_ALU64_IMM(BPF_ADD, 5, bytes[k]),
+			    I_JMP_IMM(BPF_JLT, 5, 16, -8),
+			    I_LDX(BPF_DW, 0, 1, 16),
+			    I_LDX(BPF_DW, 2, 1, 24),
+			    I_ALU64_REG(BPF_XOR, 0, 2),
+			    I_EXIT(),
+			};
+			uint64_t r = vt_run(p, sizeof(p) / sizeof(p[0]), &cfg, __LINE__);
+			CHECK(memcmp(buf, buf + 16, 16) == 0);
+			uint64_t a, b;
+			memcpy(&a, buf, 8);
+			memcpy(&b, buf + 8, 8);
+			CHECK_EQ_U64(r, a ^ b);
+		}
+	}
 }
 
 /* Loops ending in rA += imm/rB; if ... goto: every condition, K and X, through both engines. */

@@ -12,7 +12,7 @@
 #include "isa/datafile.h"
 #include "userbpf/userbpf.h"
 
-static char *slurp(const char *path)
+static char *slurp_n(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -27,8 +27,15 @@ static char *slurp(const char *path)
 	}
 	if (s)
 		s[n] = '\0';
+	if (len)
+		*len = s ? (size_t)n : 0;
 	fclose(f);
 	return s;
+}
+
+static char *slurp(const char *path)
+{
+	return slurp_n(path, NULL);
 }
 
 /* The string value of "key": "..." in one JSON line, copied to out. */
@@ -225,4 +232,104 @@ TEST(every_opcode_byte)
 	printf("every_opcode_byte: %d valid slots, %d failures\n", valid, n);
 	CHECK_EQ_INT(n, 0);
 	CHECK(valid > 1000);
+}
+
+/* Run a shell command; true on exit status 0. */
+static bool run(const char *cmd)
+{
+	int rc = system(cmd);
+	return rc == 0;
+}
+
+/*
+ * Against LLVM, when llvm-mc-19 and llvm-objdump-19 are installed: the C-syntax disassembly of the
+ * whole suite (as one blob; jumps are relative) assembles with llvm-mc to the same bytes, and
+ * llvm-objdump's text of those bytes assembles with userbpf_asm() to the same bytes. Programs with
+ * local calls are left out: llvm reads "call pc+3" as a symbol and prints local calls as "call 3".
+ */
+TEST(llvm_agrees)
+{
+	if (!run("command -v llvm-mc-19 >/dev/null 2>&1 && command -v llvm-objdump-19 >/dev/null 2>&1 && "
+		 "command -v llvm-objcopy-19 >/dev/null 2>&1"))
+		SKIP("llvm-mc-19/llvm-objdump-19/llvm-objcopy-19 not installed");
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/assembled.jsonl", test_conformance_dir());
+	char *jsonl = slurp(path);
+	if (!jsonl)
+		SKIP("no conformance folder at %s", test_conformance_dir());
+
+	size_t cap = 1 << 16, cnt = 0;
+	struct userbpf_insn *all = malloc(cap * sizeof(*all));
+	char *save = NULL;
+	int programs = 0;
+	for (char *line = strtok_r(jsonl, "\n", &save); all && line; line = strtok_r(NULL, "\n", &save)) {
+		char *hex = malloc(strlen(line) + 1);
+		char name[256];
+		if (hex && json_str(line, "name", name, sizeof(name)) && strcmp(name, "callx.data") != 0 &&
+		    json_str(line, "program_hex", hex, strlen(line) + 1) && !strstr(name, "call_local")) {
+			size_t n = strlen(hex) / 16;
+			for (size_t i = 0; i < n * 8 && cnt + n < cap; i++) {
+				unsigned v;
+				sscanf(hex + 2 * i, "%2x", &v);
+				((uint8_t *)(all + cnt))[i] = (uint8_t)v;
+			}
+			cnt += n;
+			programs++;
+		}
+		free(hex);
+	}
+	free(jsonl);
+	CHECK(all != NULL);
+	if (!all)
+		return;
+
+	char dir[] = "/tmp/userbpf-llvm-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	char *text = disasm_all(all, cnt, USERBPF_SYNTAX_C);
+	snprintf(path, sizeof(path), "%s/ours.s", dir);
+	FILE *f = fopen(path, "w");
+	if (f && text)
+		fputs(text, f);
+	if (f)
+		fclose(f);
+	free(text);
+
+	char cmd[4096];
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "cd %s && llvm-mc-19 -triple bpfel -mcpu=v4 -filetype=obj -o ours.o ours.s && "
+	    "llvm-objcopy-19 -O binary --only-section=.text ours.o ours.bin && "
+	    "llvm-objdump-19 -d --mcpu=v4 --no-show-raw-insn --no-leading-addr ours.o | grep '^\t' > llvm.s",
+	    dir);
+	CHECK(run(cmd));
+	snprintf(path, sizeof(path), "%s/ours.bin", dir);
+	size_t bin_len = 0;
+	char *bin = slurp_n(path, &bin_len);
+	CHECK(bin != NULL);
+	if (bin && (bin_len != cnt * 8 || memcmp(bin, all, cnt * 8) != 0)) {
+		fprintf(stderr, "llvm-mc does not read our C syntax back to the same bytes\n");
+		test_failed_now = 1;
+	}
+	free(bin);
+
+	snprintf(path, sizeof(path), "%s/llvm.s", dir);
+	char *llvm = slurp(path);
+	struct userbpf_insn *back = NULL;
+	size_t back_cnt = 0;
+	char err[256] = "";
+	struct userbpf_asm_opts o =
+	    USERBPF_OPTS_INIT(userbpf_asm_opts, .err_buf = err, .err_size = sizeof(err));
+	int rc = llvm ? userbpf_asm(llvm, &back, &back_cnt, &o) : -ENOENT;
+	if (rc || back_cnt != cnt || memcmp(back, all, cnt * 8) != 0) {
+		fprintf(stderr, "llvm-objdump's text does not assemble to the same bytes (rc %d %s)\n", rc,
+			err);
+		test_failed_now = 1;
+	}
+	printf("llvm_agrees: %d programs, %zu slots: llvm-mc reads our text, we read llvm-objdump's\n",
+	       programs, cnt);
+	free(back);
+	free(llvm);
+	free(all);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	run(cmd);
 }
