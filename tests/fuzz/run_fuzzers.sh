@@ -4,7 +4,9 @@
 # conformance suite into build/fuzz/corpus_*, runs each target for SECONDS and ends with
 #   RESULT fuzz: N passed, N failed, 0 skipped
 # A target fails when it does not build or libFuzzer reports a crash, a sanitizer error, a leak or a
-# timeout; the reproducer is left in build/fuzz/artifacts/. Env: FUZZ_CC (clang-19), USERBPF_CONFORMANCE.
+# timeout; the reproducer is left in build/fuzz/artifacts/. Seeds for asm, interp and datafile come from
+# the conformance suite; a target may add its own into its corpus directory (build/fuzz/corpus_NAME).
+# Env: FUZZ_CC (clang-19), FUZZ_LDLIBS (the Makefile's LDLIBS), USERBPF_CONFORMANCE.
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -13,6 +15,7 @@ shift || true
 cc=${FUZZ_CC:-clang-19}
 out=build/fuzz
 conf=${USERBPF_CONFORMANCE:-../shared/bpf_conformance}
+read -r -a ldlibs <<<"${FUZZ_LDLIBS:--lbpf -lelf -lz -lpthread -lm}"
 flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -std=gnu11
        -Iinclude -Isrc -D_GNU_SOURCE)
 
@@ -97,7 +100,8 @@ make_corpora
 
 for t in "${targets[@]}"; do
 	corpus=${t#fuzz_}
-	if ! "$cc" "${flags[@]}" "tests/fuzz/$t.c" "$out/libuserbpf_fuzz.a" -lm -lpthread -o "$out/$t"; then
+	mkdir -p "$out/work_$corpus" "$out/corpus_$corpus"
+	if ! "$cc" "${flags[@]}" "tests/fuzz/$t.c" "$out/libuserbpf_fuzz.a" "${ldlibs[@]}" -o "$out/$t"; then
 		echo "FAIL $t: does not build"
 		failed=$((failed + 1))
 		continue
