@@ -43,6 +43,7 @@ static struct userbpf_object_map *new_map(struct userbpf_object *obj, const char
 		return NULL;
 	}
 	m->obj = obj;
+	m->spin_lock_off = -1;
 	m->idx = obj->nr_maps;
 	m->kind = kind;
 	m->sec = sec;

@@ -10,17 +10,17 @@
  * Plain hash maps update an existing element's value in place (under its bpf_spin_lock with
  * BPF_F_LOCK) and return -E2BIG when a new key finds the pool empty.
  *
- * LRU maps never return -E2BIG. Approximation of the kernel's LRU: one list for the whole map (also
- * with BPF_F_NO_COMMON_LRU, which the kernel splits per CPU), new and replaced elements enter at its
- * head, program lookups set a reference bit (as bpf_lru_node_set_ref; host lookups do not), and
- * eviction, needed only when the pool is empty, walks from the tail giving referenced elements a
- * second chance (bit cleared, moved to the head) for at most 128 of them, then takes the first
- * unreferenced one (or the tail). As in the kernel, an update allocates its element before looking
- * for the key (except lru_percpu with BPF_EXIST), so an update on a full map may evict even when it
- * replaces or fails. The kernel's per-CPU free lists can evict before the map is full; userbpf does
- * not.
+ * Program-side lookups take no lock: chains end in a "nulls" marker naming their bucket and keys are
+ * read and written a word at a time with atomics, so a reader that raced with a delete and reuse
+ * restarts (the kernel's hlist_nulls scheme); writers take the bucket's spin lock.
  *
- * Lock order: lru lock -> bucket lock -> free-list lock; a bucket lock -> a value's bpf_spin_lock.
+ * LRU maps never return -E2BIG: lru.c runs the kernel's LRU lists (active/inactive/free, per-CPU
+ * local free and pending lists, reference bits set by program lookups but not by host lookups), so
+ * eviction picks the kernel's victims, in the kernel's batches. As in the kernel, an update takes its
+ * element before looking for the key (except lru_percpu with BPF_EXIST), so an update on a full map
+ * may evict even when it replaces or fails.
+ *
+ * Lock order: LRU locks -> bucket lock -> free-list lock; a bucket lock -> a value's bpf_spin_lock.
  */
 #include "maps/map.h"
 
@@ -29,12 +29,10 @@
 struct htab_elem {
 	struct htab_elem *next;	 /* bucket chain (atomic), ending in a nulls marker naming the bucket */
 	struct htab_elem *fnext; /* free list (next keeps its chain for lockless readers) */
-	struct htab_elem *lprev; /* LRU list (under lru_lock) */
-	struct htab_elem *lnext;
+	struct map_lru_node lru; /* LRU maps: lists of lru.c */
 	uint32_t hash;
-	uint8_t ref;	 /* LRU reference bit (atomic) */
 	uint8_t in_hash; /* linked in a bucket (atomic; changed under the bucket lock) */
-	uint8_t pad[2];
+	uint8_t pad[3];
 	char data[] __attribute__((aligned(8))); /* key, round_up(key_size, 8), then the value area */
 };
 
@@ -63,13 +61,13 @@ struct htab {
 	uint32_t allocated; /* elements created so far (<= max_entries) */
 	struct chunk *chunks;
 
-	uint32_t lru_lock;
-	struct htab_elem lru_head; /* lnext = most recent, lprev = oldest */
+	struct map_lru *lrul;
 };
 
-#define H(m)	     map_container_of(m, struct htab, map)
-#define LRU_SCAN_MAX 128
-#define CHUNK_ELEMS  1024u
+#define H(m) map_container_of(m, struct htab, map)
+
+#define CHUNK_ELEMS 1024u
+#define CHUNK_HDR   MAP_ROUND_UP(sizeof(struct chunk), 64)
 
 /* ---- hashing ----------------------------------------------------------------------------------- */
 
@@ -207,7 +205,7 @@ static bool pool_grow(struct htab *h, uint32_t n)
 		n = h->map.max_entries - h->allocated;
 	if (!n)
 		return false;
-	size_t hdr = MAP_ROUND_UP(sizeof(struct chunk), 64);
+	size_t hdr = CHUNK_HDR;
 	char *mem = calloc(1, hdr + (size_t)n * h->elem_size);
 	if (!mem)
 		return false;
@@ -250,85 +248,41 @@ static void free_push(struct htab *h, struct htab_elem *e)
 	map_spin_unlock(&h->free_lock);
 }
 
-/* ---- LRU --------------------------------------------------------------------------------------- */
+/* ---- LRU (lists in lru.c) --------------------------------------------------------------------- */
 
-static inline void lru_unlink(struct htab_elem *e)
+static inline struct htab_elem *lru_elem(struct map_lru_node *n)
 {
-	e->lprev->lnext = e->lnext;
-	e->lnext->lprev = e->lprev;
-	e->lprev = e->lnext = NULL;
+	return map_container_of(n, struct htab_elem, lru);
 }
 
-static inline void lru_add_head(struct htab *h, struct htab_elem *e)
+/* The LRU's eviction: take the node's element out of its bucket, if it is in one. */
+static bool lru_del_from_htab(void *arg, struct map_lru_node *n)
 {
-	struct htab_elem *hd = &h->lru_head;
-	e->lnext = hd->lnext;
-	e->lprev = hd;
-	hd->lnext->lprev = e;
-	hd->lnext = e;
-}
-
-/* Take an element out of the hash for reuse (lru_lock held). */
-static struct htab_elem *lru_evict(struct htab *h)
-{
-	struct htab_elem *hd = &h->lru_head, *e, *prev;
-	unsigned int second = 0;
-	uint64_t steps = 0, limit = (uint64_t)h->allocated + LRU_SCAN_MAX + 1;
-	for (e = hd->lprev; e != hd && steps < limit; e = prev, steps++) {
-		prev = e->lprev;
-		if (!__atomic_load_n(&e->in_hash, __ATOMIC_ACQUIRE))
-			continue; /* being inserted or freed */
-		if (__atomic_load_n(&e->ref, __ATOMIC_RELAXED) && second < LRU_SCAN_MAX) {
-			__atomic_store_n(&e->ref, 0, __ATOMIC_RELAXED);
-			lru_unlink(e);
-			lru_add_head(h, e);
-			second++;
-			continue;
-		}
-		struct bucket *b = bucket_of(h, e->hash);
-		struct htab_elem **pp;
-		map_spin_lock(&b->lock);
-		for (pp = &b->head; !is_nulls(*pp) && *pp != e; pp = &(*pp)->next)
-			;
-		if (*pp == e) {
-			store_next(pp, e->next);
-			__atomic_store_n(&e->in_hash, 0, __ATOMIC_RELEASE);
-			map_spin_unlock(&b->lock);
-			lru_unlink(e);
-			return e;
-		}
-		map_spin_unlock(&b->lock);
+	struct htab *h = arg;
+	struct htab_elem *e = lru_elem(n), **pp;
+	struct bucket *b = bucket_of(h, __atomic_load_n(&e->hash, __ATOMIC_RELAXED));
+	map_spin_lock(&b->lock);
+	for (pp = &b->head; !is_nulls(*pp) && *pp != e; pp = &(*pp)->next)
+		;
+	bool found = *pp == e;
+	if (found) {
+		store_next(pp, e->next);
+		__atomic_store_n(&e->in_hash, 0, __ATOMIC_RELEASE);
 	}
-	return NULL;
+	map_spin_unlock(&b->lock);
+	return found;
 }
 
-/* A fresh element for `hash`, linked at the LRU head but not in the hash. */
+/* A free element for `hash` (evicting as the kernel's LRU does), not yet in the hash. */
 static struct htab_elem *lru_alloc(struct htab *h, uint32_t hash)
 {
-	map_spin_lock(&h->lru_lock);
-	struct htab_elem *e = free_pop(h);
-	if (!e)
-		e = lru_evict(h);
-	if (!e) {
-		/* Every element referenced twice over or in flight: take the oldest in the hash. */
-		e = lru_evict(h);
-	}
-	if (e) {
-		__atomic_store_n(&e->hash, hash, __ATOMIC_RELAXED);
-		__atomic_store_n(&e->ref, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&e->in_hash, 0, __ATOMIC_RELAXED);
-		lru_add_head(h, e);
-	}
-	map_spin_unlock(&h->lru_lock);
-	return e;
+	struct map_lru_node *n = map_lru_pop_free(h->lrul, hash);
+	return n ? lru_elem(n) : NULL;
 }
 
 static void lru_free(struct htab *h, struct htab_elem *e)
 {
-	map_spin_lock(&h->lru_lock);
-	lru_unlink(e);
-	free_push(h, e);
-	map_spin_unlock(&h->lru_lock);
+	map_lru_push_free(h->lrul, &e->lru);
 }
 
 /* An element no longer in the hash goes back to the pool. */
@@ -420,8 +374,8 @@ again:
 			goto again;
 		return NULL;
 	}
-	if (mark && !__atomic_load_n(&e->ref, __ATOMIC_RELAXED))
-		__atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
+	if (mark)
+		map_lru_set_ref(&e->lru);
 	char *ret = elem_value(h, e);
 	if (h->of_maps)
 		return __atomic_load_n((void **)(void *)ret, __ATOMIC_ACQUIRE);
@@ -516,7 +470,7 @@ static int update_lru(struct htab *h, const void *key, const void *value, uint64
 	if (percpu && old) {
 		/* Per-CPU LRU: update in place and mark, as the kernel. */
 		value_store(h, old, value, onall, false, flags);
-		__atomic_store_n(&old->ref, 1, __ATOMIC_RELAXED);
+		map_lru_set_ref(&old->lru);
 		map_spin_unlock(&b->lock);
 		if (e)
 			lru_free(h, e);
@@ -526,7 +480,7 @@ static int update_lru(struct htab *h, const void *key, const void *value, uint64
 		value_store(h, e, value, onall, true, flags);
 	if (old) {
 		/* the replacement inherits a use, as in the kernel */
-		__atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
+		map_lru_set_ref(&e->lru);
 		store_next(pp, old->next);
 		__atomic_store_n(&old->in_hash, 0, __ATOMIC_RELEASE);
 	}
@@ -667,7 +621,7 @@ static int htab_batch(struct userbpf_map *m, void *in_batch, void *out_batch, vo
 	uint32_t max = *count, total = 0, batch = 0;
 	size_t vs = m->percpu ? (size_t)m->pcpu_stride * m->nr_cpus : m->value_size;
 	int err = 0;
-		if (!max)
+	if (!max)
 		return 0;
 	if (in_batch)
 		memcpy(&batch, in_batch, 4);
@@ -744,6 +698,7 @@ static void htab_free(struct userbpf_map *m)
 		h->chunks = c->next;
 		free(c);
 	}
+	map_lru_destroy(h->lrul);
 	free(h->buckets);
 	free(h);
 }
@@ -817,6 +772,14 @@ struct userbpf_map *map_hash_create(const struct map_attr *a)
 		}
 	}
 
+	struct map_attr at = *a;
+	if (lru && (flags & USERBPF_F_NO_COMMON_LRU)) {
+		/* As the kernel: the same number of elements in each CPU's list, at least one. */
+		uint64_t n = userbpf_nr_cpus(), max = (a->max_entries + n - 1) / n * n;
+		at.max_entries = max <= (1u << 31) ? (uint32_t)max : (uint32_t)(a->max_entries / n * n);
+	}
+	a = &at;
+
 	struct htab *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
@@ -839,7 +802,6 @@ struct userbpf_map *map_hash_create(const struct map_attr *a)
 	h->buckets = calloc(nb, sizeof(*h->buckets));
 	for (uint32_t i = 0; h->buckets && i < nb; i++)
 		h->buckets[i].head = nulls(i);
-	h->lru_head.lnext = h->lru_head.lprev = &h->lru_head;
 	if (!h->buckets) {
 		htab_free(&h->map);
 		errno = ENOMEM;
@@ -852,6 +814,21 @@ struct userbpf_map *map_hash_create(const struct map_attr *a)
 			errno = ENOMEM;
 			return NULL;
 		}
+	}
+	if (lru) {
+		/* The pool's elements go to the LRU's free lists instead of the free list. */
+		h->lrul = map_lru_new(flags & USERBPF_F_NO_COMMON_LRU, userbpf_nr_cpus(),
+				      (ptrdiff_t)offsetof(struct htab_elem, hash) -
+					  (ptrdiff_t)offsetof(struct htab_elem, lru),
+				      lru_del_from_htab, h);
+		if (!h->lrul) {
+			htab_free(&h->map);
+			errno = ENOMEM;
+			return NULL;
+		}
+		map_lru_populate(h->lrul, (char *)h->chunks + CHUNK_HDR, offsetof(struct htab_elem, lru),
+				 h->elem_size, a->max_entries);
+		h->free_list = NULL;
 	}
 	return &h->map;
 }

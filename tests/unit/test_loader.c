@@ -334,7 +334,10 @@ TEST(btf_maps)
 		CHECK(obj);
 		return;
 	}
-	CHECK_EQ_INT(userbpf_object__map_cnt(obj), 13);
+	CHECK_EQ_INT(userbpf_object__map_cnt(obj), 14);
+	CHECK_MAP(obj, "locked_map", USERBPF_MAP_TYPE_HASH, 4, 16, 4, 0);
+	CHECK_EQ_INT(userbpf_object_map__spin_lock_off(map_named(obj, "locked_map")), 8);
+	CHECK_EQ_INT(userbpf_object_map__spin_lock_off(map_named(obj, "hash_map")), -1);
 	CHECK_MAP(obj, "hash_map", USERBPF_MAP_TYPE_HASH, 4, 16, 128, 0);
 	CHECK_MAP(obj, "sized_array", USERBPF_MAP_TYPE_ARRAY, 4, 24, 8, 0);
 	CHECK_MAP(obj, "pcpu", USERBPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1, 0);
