@@ -337,7 +337,9 @@ const struct cli_command cli_cmd_run = {
     .name = "run",
     .summary = "run a program once and print r0",
     .usage = "run FILE [--mem HEX | --mem-file F] [--checked | --fast | --trusted] [--budget N]\n"
-	     "                   [--cpu N] [-v]",
+	     "                   [--cpu N] [-v]\n"
+	     "       userbpf run OBJ --prog NAME [--data F | --data-hex HEX] [--repeat N] [--kernel]\n"
+	     "                   [--json] [--checked | --fast | --trusted] [--budget N] [--cpu N]",
     .help = "Load FILE (raw bytecode, assembly or .data, see 'userbpf --help'), run it once and\n"
 	    "print r0 as 0x... . The program starts with r1 = a pointer to the memory block and\n"
 	    "r2 = its length in bytes (both 0 without memory), as in bpf_conformance. The kernel-\n"
@@ -358,8 +360,38 @@ const struct cli_command cli_cmd_run = {
 	    "  -v, --verbose        also print, on standard error, the instruction count (checked\n"
 	    "                       engine) and whether r0 matches a .data file's result section\n"
 	    "\n"
+	    "ELF objects (OBJ, recognised by the ELF magic): like the kernel's BPF_PROG_TEST_RUN,\n"
+	    "one run of program NAME on one input. The object is loaded (its maps created with\n"
+	    "their initial contents; only NAME among the programs), the program runs with r1 =\n"
+	    "a pointer to the input bytes and r2 = their length, on the checked engine with the\n"
+	    "map values as regions it may reach, with the kernel's map helpers (map_*, ringbuf_*,\n"
+	    "perf_event_output, ...) and the standard ones. Program-type contexts (struct\n"
+	    "__sk_buff, struct xdp_md, ... built from the input) come in a later issue: for now\n"
+	    "the input bytes are the context as they are. Then it prints the return value (32\n"
+	    "bits, as the kernel reports it), the input bytes if the program changed them, trace\n"
+	    "output (when the trace stream exists), the records of every ring buffer and perf\n"
+	    "event array (consumed, in hex), and the final contents of every map: keys and\n"
+	    "values by their BTF types where the object has BTF (integers in decimal, enums by\n"
+	    "name, structs with field names, arrays, char arrays as strings when printable,\n"
+	    "global data one variable per line), hex otherwise; per-CPU values per slot; queues\n"
+	    "and stacks in the order their values come out; map-in-map values as map ids.\n"
+	    "\n"
+	    "  -p, --prog NAME      the program to run (required for an OBJ)\n"
+	    "  -d, --data F         the input: the bytes of file F (also --mem-file)\n"
+	    "      --data-hex HEX   the input as hex bytes (also --mem); default: no input\n"
+	    "  -r, --repeat N       run N times (the maps keep what every run did) and print the\n"
+	    "                       mean time per run in ns\n"
+	    "  -k, --kernel         run it in the Linux kernel instead (BPF_PROG_TEST_RUN through\n"
+	    "                       the kernel backend), same report; needs bpf() to be allowed\n"
+	    "  -j, --json           one JSON object: {\"object\", \"program\", \"backend\", \"retval\",\n"
+	    "                       \"repeat\", \"duration_ns\", \"data_out\", \"trace\", \"ringbuf\":\n"
+	    "                       [{\"map\", \"records\"}], \"perf_events\", \"maps\": [{\"name\",\n"
+	    "                       \"type\", \"global_data\", \"entries\": [{\"key\", \"value\" or\n"
+	    "                       \"values\" (per CPU)}] or \"values\" (queue, stack)}]}\n"
+	    "\n"
 	    "Exit status: 0 success; 1 the run failed (out-of-bounds access, budget spent, too many\n"
-	    "frames), reported as one line naming the instruction; 2 bad input, bad arguments or a\n"
-	    "refused program ('userbpf: FILE: insn N: ...').\n",
+	    "frames; the kernel refused bpf() or the program), reported as one line naming the\n"
+	    "instruction; 2 bad input, bad arguments or a refused program ('userbpf: FILE: insn N:\n"
+	    "...').\n",
     .main = run_main,
 };
