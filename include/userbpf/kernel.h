@@ -116,6 +116,9 @@ USERBPF_API int userbpf_kobject__map_update(const struct userbpf_kobject *kobj, 
 					    const void *key, const void *value, uint64_t flags);
 USERBPF_API int userbpf_kobject__map_delete(const struct userbpf_kobject *kobj, const char *name,
 					    const void *key);
+/** Queue/stack pop (key NULL), hash lookup-and-delete. */
+USERBPF_API int userbpf_kobject__map_lookup_and_delete(const struct userbpf_kobject *kobj, const char *name,
+						       const void *key, void *value);
 /** First key for key == NULL, else the key after it; -ENOENT at the end. */
 USERBPF_API int userbpf_kobject__map_get_next_key(const struct userbpf_kobject *kobj, const char *name,
 						  const void *key, void *next_key);

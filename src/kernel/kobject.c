@@ -731,6 +731,13 @@ int userbpf_kobject__map_delete(const struct userbpf_kobject *ko, const char *na
 	return m ? kern_ret(bpf_map_delete_elem(m->fd, key)) : -ENOENT;
 }
 
+int userbpf_kobject__map_lookup_and_delete(const struct userbpf_kobject *ko, const char *name,
+					   const void *key, void *value)
+{
+	const struct kern_map *m = kern_find_map(ko, name);
+	return m ? kern_ret(bpf_map_lookup_and_delete_elem(m->fd, key, value)) : -ENOENT;
+}
+
 int userbpf_kobject__map_get_next_key(const struct userbpf_kobject *ko, const char *name, const void *key,
 				      void *next_key)
 {
