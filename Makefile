@@ -124,7 +124,7 @@ bench: $(LIB_A)
 # libFuzzer targets (clang), FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 20
 fuzz:
-	@FUZZ_CC=$(FUZZ_CC) tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
+	@FUZZ_CC=$(FUZZ_CC) FUZZ_LDLIBS="$(LDLIBS)" tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/userbpf
