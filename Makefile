@@ -52,7 +52,7 @@ KTEST_BINS := $(KTEST_SRCS:tests/kernel/%.c=$(BUILD)/tests/kernel_%)
 
 # BPF objects for the tests (tests/objs/*.bpf.c), built with $(BPF_CLANG) at CPU v4; those listed in
 # BPF_OBJS_ALLCPU also at v1..v3 (NAME.v1.o ...). Without $(BPF_CLANG) the tests that need them skip.
-BPF_CFLAGS ?= -O2 -g -target bpf -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS ?= -O2 -g -target bpf -I/usr/include/$(shell gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
 BPF_OBJ_SRCS := $(sort $(wildcard tests/objs/*.bpf.c))
 BPF_OBJS_ALLCPU := globals
 BPF_OBJS   := $(BPF_OBJ_SRCS:tests/objs/%.bpf.c=$(BUILD)/objs/%.o) \
@@ -124,7 +124,7 @@ bench: $(LIB_A)
 # libFuzzer targets (clang), FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 20
 fuzz:
-	@FUZZ_CC=$(FUZZ_CC) tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
+	@FUZZ_CC=$(FUZZ_CC) FUZZ_LDLIBS="$(LDLIBS)" tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/userbpf

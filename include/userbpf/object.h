@@ -201,6 +201,8 @@ USERBPF_API bool userbpf_object_map__is_global_data(const struct userbpf_object_
 /** BTF type ids of key and value (0 when unknown). */
 USERBPF_API uint32_t userbpf_object_map__btf_key_type_id(const struct userbpf_object_map *map);
 USERBPF_API uint32_t userbpf_object_map__btf_value_type_id(const struct userbpf_object_map *map);
+/** Offset of the `struct bpf_spin_lock` in the value (BTF maps), or -1. */
+USERBPF_API int32_t userbpf_object_map__spin_lock_off(const struct userbpf_object_map *map);
 /**
  * Global data: the section's bytes, value_size long (*size set). NULL for .bss (all zero; *size is
  * still set) and for other maps (*size 0).

@@ -22,6 +22,9 @@ static __thread size_t capture_size;
 static libbpf_print_fn_t prev_print;
 
 static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (!capture_buf)
 		return prev_print ? prev_print(level, fmt, ap) : 0;
@@ -292,6 +295,24 @@ static bool member_uint(const struct btf *btf, const struct btf_member *m, uint6
 	return false;
 }
 
+/* Offset of a top-level `struct bpf_spin_lock` member of the value type, or -1. */
+static int32_t spin_lock_off(const struct btf *btf, uint32_t value_id)
+{
+	const struct btf_type *st = value_id ? skip_mods(btf, value_id, NULL) : NULL;
+	const struct btf_member *m;
+
+	if (!st || !btf_is_struct(st))
+		return -1;
+	m = btf_members(st);
+	for (unsigned i = 0; i < btf_vlen(st); i++, m++) {
+		const struct btf_type *t = skip_mods(btf, m->type, NULL);
+		const char *name = t && btf_is_struct(t) ? btf__name_by_offset(btf, t->name_off) : NULL;
+		if (name && !strcmp(name, "bpf_spin_lock") && btf_member_bit_offset(st, i) % 32 == 0)
+			return (int32_t)(btf_member_bit_offset(st, i) / 8);
+	}
+	return -1;
+}
+
 static int map_def_struct(struct userbpf_object *obj, struct userbpf_object_map *map, uint32_t struct_id,
 			  bool inner);
 
@@ -376,6 +397,7 @@ static int map_def_struct(struct userbpf_object *obj, struct userbpf_object_map 
 				if (!map->inner)
 					return loader_errno(obj, ENOMEM, -1, 0, "out of memory");
 				map->inner->obj = obj;
+				map->inner->spin_lock_off = -1;
 				map->inner->kind = LOADER_MAP_INNER;
 				map->inner->sec = map->sec;
 				map->inner->sec_off = map->sec_off;
@@ -446,6 +468,7 @@ static int map_def_struct(struct userbpf_object *obj, struct userbpf_object_map 
 		if (!map->key_size)
 			map->key_size = 4;
 	}
+	map->spin_lock_off = spin_lock_off(btf, map->btf_value_type_id);
 	if (map->type == USERBPF_MAP_TYPE_PROG_ARRAY && map->has_values && !map->value_size)
 		map->value_size = 4;
 	if (map->type == USERBPF_MAP_TYPE_PERF_EVENT_ARRAY) {

@@ -27,9 +27,9 @@ static void unload(struct userbpf_object *obj)
 static struct userbpf_map *create(struct userbpf_object *obj, const struct userbpf_object_map *d,
 				  const struct userbpf_map *inner)
 {
-	struct userbpf_map_create_opts o =
-	    USERBPF_OPTS_INIT(userbpf_map_create_opts, .map_flags = d->map_flags,
-			      .map_extra = (uint32_t)d->map_extra, .inner_map = inner, .spin_lock_off = -1);
+	struct userbpf_map_create_opts o = USERBPF_OPTS_INIT(
+	    userbpf_map_create_opts, .map_flags = d->map_flags, .map_extra = (uint32_t)d->map_extra,
+	    .inner_map = inner, .spin_lock_off = d->spin_lock_off);
 	struct userbpf_map *m;
 	int err;
 

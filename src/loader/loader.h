@@ -113,7 +113,8 @@ struct userbpf_object_map {
 	uint32_t type, key_size, value_size, max_entries, map_flags, pinning, numa_node;
 	uint64_t map_extra;
 	uint32_t btf_key_type_id, btf_value_type_id;
-	uint32_t values_off; /* BTF maps with `values`: byte offset of the array in the definition */
+	int32_t spin_lock_off; /* offset of a struct bpf_spin_lock in the value (BTF maps), or -1 */
+	uint32_t values_off;   /* BTF maps with `values`: byte offset of the array in the definition */
 	bool has_values;
 	struct userbpf_object_map *inner;
 	struct loader_map_slot *slots;

@@ -32,6 +32,9 @@ void loader_sanitize(char *s)
 }
 
 static int vlog(struct userbpf_object *obj, int err, int sec, uint64_t off, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static int vlog(struct userbpf_object *obj, int err, int sec, uint64_t off, const char *fmt, va_list ap)
 {
 	char msg[400];
 	if (!obj->log_buf || !obj->log_size)
@@ -479,6 +482,11 @@ uint32_t userbpf_object_map__btf_key_type_id(const struct userbpf_object_map *ma
 uint32_t userbpf_object_map__btf_value_type_id(const struct userbpf_object_map *map)
 {
 	return map->btf_value_type_id;
+}
+
+int32_t userbpf_object_map__spin_lock_off(const struct userbpf_object_map *map)
+{
+	return map->spin_lock_off;
 }
 
 const void *userbpf_object_map__initial_value(const struct userbpf_object_map *map, size_t *size)

@@ -151,8 +151,13 @@ int loader_collect_funcs(struct userbpf_object *obj)
 		p->sec_name = obj->secs[f->sec].name;
 		p->func = (uint32_t)i;
 		p->autoload = !text;
-		if (!text)
+		/* libbpf: SEC("?NAME") is a program of NAME's type not loaded unless asked for */
+		if (!text && p->sec_name[0] == '?') {
+			p->autoload = false;
+			loader_sec_def(p->sec_name + 1, &p->type, &p->attach_type);
+		} else if (!text) {
 			loader_sec_def(p->sec_name, &p->type, &p->attach_type);
+		}
 	}
 	return 0;
 }

@@ -10,17 +10,17 @@
  * Plain hash maps update an existing element's value in place (under its bpf_spin_lock with
  * BPF_F_LOCK) and return -E2BIG when a new key finds the pool empty.
  *
- * LRU maps never return -E2BIG. Approximation of the kernel's LRU: one list for the whole map (also
- * with BPF_F_NO_COMMON_LRU, which the kernel splits per CPU), new and replaced elements enter at its
- * head, program lookups set a reference bit (as bpf_lru_node_set_ref; host lookups do not), and
- * eviction, needed only when the pool is empty, walks from the tail giving referenced elements a
- * second chance (bit cleared, moved to the head) for at most 128 of them, then takes the first
- * unreferenced one (or the tail). As in the kernel, an update allocates its element before looking
- * for the key (except lru_percpu with BPF_EXIST), so an update on a full map may evict even when it
- * replaces or fails. The kernel's per-CPU free lists can evict before the map is full; userbpf does
- * not.
+ * Program-side lookups take no lock: chains end in a "nulls" marker naming their bucket and keys are
+ * read and written a word at a time with atomics, so a reader that raced with a delete and reuse
+ * restarts (the kernel's hlist_nulls scheme); writers take the bucket's spin lock.
  *
- * Lock order: lru lock -> bucket lock -> free-list lock; a bucket lock -> a value's bpf_spin_lock.
+ * LRU maps never return -E2BIG: lru.c runs the kernel's LRU lists (active/inactive/free, per-CPU
+ * local free and pending lists, reference bits set by program lookups but not by host lookups), so
+ * eviction picks the kernel's victims, in the kernel's batches. As in the kernel, an update takes its
+ * element before looking for the key (except lru_percpu with BPF_EXIST), so an update on a full map
+ * may evict even when it replaces or fails.
+ *
+ * Lock order: LRU locks -> bucket lock -> free-list lock; a bucket lock -> a value's bpf_spin_lock.
  */
 #include "maps/map.h"
 
@@ -29,12 +29,10 @@
 struct htab_elem {
 	struct htab_elem *next;	 /* bucket chain (atomic), ending in a nulls marker naming the bucket */
 	struct htab_elem *fnext; /* free list (next keeps its chain for lockless readers) */
-	struct htab_elem *lprev; /* LRU list (under lru_lock) */
-	struct htab_elem *lnext;
+	struct map_lru_node lru; /* LRU maps: lists of lru.c */
 	uint32_t hash;
-	uint8_t ref;	 /* LRU reference bit (atomic) */
 	uint8_t in_hash; /* linked in a bucket (atomic; changed under the bucket lock) */
-	uint8_t pad[2];
+	uint8_t pad[3];
 	char data[] __attribute__((aligned(8))); /* key, round_up(key_size, 8), then the value area */
 };
 
@@ -63,13 +61,13 @@ struct htab {
 	uint32_t allocated; /* elements created so far (<= max_entries) */
 	struct chunk *chunks;
 
-	uint32_t lru_lock;
-	struct htab_elem lru_head; /* lnext = most recent, lprev = oldest */
+	struct map_lru *lrul;
 };
 
-#define H(m)	     map_container_of(m, struct htab, map)
-#define LRU_SCAN_MAX 128
-#define CHUNK_ELEMS  1024u
+#define H(m) map_container_of(m, struct htab, map)
+
+#define CHUNK_ELEMS 1024u
+#define CHUNK_HDR   MAP_ROUND_UP(sizeof(struct chunk), 64)
 
 /* ---- hashing ----------------------------------------------------------------------------------- */
 
@@ -143,53 +141,43 @@ static inline void store_next(struct htab_elem **p, struct htab_elem *v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
-/* A key zero-padded to whole words, as elements store it. */
-struct kbuf {
-	uint64_t w[64];
-};
-
-static inline const uint64_t *pad_key(const struct htab *h, struct kbuf *kb, const void *key)
+/*
+ * Keys are compared and written a word at a time with atomic accesses, since lockless readers may
+ * look at an element being reused (they then see a mismatch or end at a foreign nulls marker). The
+ * stored key is zero-padded to whole words.
+ */
+static inline uint64_t key_word(const struct htab *h, const void *key, uint32_t i)
 {
-	uint32_t ks = h->map.key_size;
-	if (ks == 4) {
-		uint32_t x;
-		memcpy(&x, key, 4);
-		kb->w[0] = x;
-	} else if (ks == 8) {
-		memcpy(kb->w, key, 8);
-	} else {
-		kb->w[(ks - 1) / 8] = 0;
-		memcpy(kb->w, key, ks);
-	}
-	return kb->w;
+	uint64_t w = 0;
+	uint32_t left = h->map.key_size - i * 8;
+	memcpy(&w, (const char *)key + (size_t)i * 8, left < 8 ? left : 8);
+	return w;
 }
 
-/* Keys are compared and written a word at a time with atomic accesses, since lockless readers may
- * look at an element being reused (they then see a mismatch or end at a foreign nulls marker). */
-static inline bool key_eq(const struct htab *h, const struct htab_elem *e, const uint64_t *kw)
+static inline bool key_eq(const struct htab *h, const struct htab_elem *e, const void *key)
 {
 	const uint64_t *ek = (const uint64_t *)(const void *)e->data;
 	for (uint32_t i = 0; i < h->key_words; i++) {
-		if (__atomic_load_n(&ek[i], __ATOMIC_RELAXED) != kw[i])
+		if (__atomic_load_n(&ek[i], __ATOMIC_RELAXED) != key_word(h, key, i))
 			return false;
 	}
 	return true;
 }
 
-static inline void key_store(const struct htab *h, struct htab_elem *e, const uint64_t *kw)
+static inline void key_store(const struct htab *h, struct htab_elem *e, const void *key)
 {
 	uint64_t *ek = (uint64_t *)(void *)e->data;
 	for (uint32_t i = 0; i < h->key_words; i++)
-		__atomic_store_n(&ek[i], kw[i], __ATOMIC_RELAXED);
+		__atomic_store_n(&ek[i], key_word(h, key, i), __ATOMIC_RELAXED);
 }
 
 /* Find a key in a bucket whose lock is held. */
-static inline struct htab_elem *chain_find(struct htab *h, struct bucket *b, uint32_t hash,
-					   const uint64_t *kw, struct htab_elem ***pprev)
+static inline struct htab_elem *chain_find(struct htab *h, struct bucket *b, uint32_t hash, const void *key,
+					   struct htab_elem ***pprev)
 {
 	struct htab_elem **pp = &b->head, *e;
 	for (e = *pp; !is_nulls(e); pp = &e->next, e = *pp) {
-		if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash && key_eq(h, e, kw)) {
+		if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash && key_eq(h, e, key)) {
 			if (pprev)
 				*pprev = pp;
 			return e;
@@ -207,7 +195,7 @@ static bool pool_grow(struct htab *h, uint32_t n)
 		n = h->map.max_entries - h->allocated;
 	if (!n)
 		return false;
-	size_t hdr = MAP_ROUND_UP(sizeof(struct chunk), 64);
+	size_t hdr = CHUNK_HDR;
 	char *mem = calloc(1, hdr + (size_t)n * h->elem_size);
 	if (!mem)
 		return false;
@@ -250,85 +238,41 @@ static void free_push(struct htab *h, struct htab_elem *e)
 	map_spin_unlock(&h->free_lock);
 }
 
-/* ---- LRU --------------------------------------------------------------------------------------- */
+/* ---- LRU (lists in lru.c) --------------------------------------------------------------------- */
 
-static inline void lru_unlink(struct htab_elem *e)
+static inline struct htab_elem *lru_elem(struct map_lru_node *n)
 {
-	e->lprev->lnext = e->lnext;
-	e->lnext->lprev = e->lprev;
-	e->lprev = e->lnext = NULL;
+	return map_container_of(n, struct htab_elem, lru);
 }
 
-static inline void lru_add_head(struct htab *h, struct htab_elem *e)
+/* The LRU's eviction: take the node's element out of its bucket, if it is in one. */
+static bool lru_del_from_htab(void *arg, struct map_lru_node *n)
 {
-	struct htab_elem *hd = &h->lru_head;
-	e->lnext = hd->lnext;
-	e->lprev = hd;
-	hd->lnext->lprev = e;
-	hd->lnext = e;
-}
-
-/* Take an element out of the hash for reuse (lru_lock held). */
-static struct htab_elem *lru_evict(struct htab *h)
-{
-	struct htab_elem *hd = &h->lru_head, *e, *prev;
-	unsigned int second = 0;
-	uint64_t steps = 0, limit = (uint64_t)h->allocated + LRU_SCAN_MAX + 1;
-	for (e = hd->lprev; e != hd && steps < limit; e = prev, steps++) {
-		prev = e->lprev;
-		if (!__atomic_load_n(&e->in_hash, __ATOMIC_ACQUIRE))
-			continue; /* being inserted or freed */
-		if (__atomic_load_n(&e->ref, __ATOMIC_RELAXED) && second < LRU_SCAN_MAX) {
-			__atomic_store_n(&e->ref, 0, __ATOMIC_RELAXED);
-			lru_unlink(e);
-			lru_add_head(h, e);
-			second++;
-			continue;
-		}
-		struct bucket *b = bucket_of(h, e->hash);
-		struct htab_elem **pp;
-		map_spin_lock(&b->lock);
-		for (pp = &b->head; !is_nulls(*pp) && *pp != e; pp = &(*pp)->next)
-			;
-		if (*pp == e) {
-			store_next(pp, e->next);
-			__atomic_store_n(&e->in_hash, 0, __ATOMIC_RELEASE);
-			map_spin_unlock(&b->lock);
-			lru_unlink(e);
-			return e;
-		}
-		map_spin_unlock(&b->lock);
+	struct htab *h = arg;
+	struct htab_elem *e = lru_elem(n), **pp;
+	struct bucket *b = bucket_of(h, __atomic_load_n(&e->hash, __ATOMIC_RELAXED));
+	map_spin_lock(&b->lock);
+	for (pp = &b->head; !is_nulls(*pp) && *pp != e; pp = &(*pp)->next)
+		;
+	bool found = *pp == e;
+	if (found) {
+		store_next(pp, e->next);
+		__atomic_store_n(&e->in_hash, 0, __ATOMIC_RELEASE);
 	}
-	return NULL;
+	map_spin_unlock(&b->lock);
+	return found;
 }
 
-/* A fresh element for `hash`, linked at the LRU head but not in the hash. */
+/* A free element for `hash` (evicting as the kernel's LRU does), not yet in the hash. */
 static struct htab_elem *lru_alloc(struct htab *h, uint32_t hash)
 {
-	map_spin_lock(&h->lru_lock);
-	struct htab_elem *e = free_pop(h);
-	if (!e)
-		e = lru_evict(h);
-	if (!e) {
-		/* Every element referenced twice over or in flight: take the oldest in the hash. */
-		e = lru_evict(h);
-	}
-	if (e) {
-		__atomic_store_n(&e->hash, hash, __ATOMIC_RELAXED);
-		__atomic_store_n(&e->ref, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&e->in_hash, 0, __ATOMIC_RELAXED);
-		lru_add_head(h, e);
-	}
-	map_spin_unlock(&h->lru_lock);
-	return e;
+	struct map_lru_node *n = map_lru_pop_free(h->lrul, hash);
+	return n ? lru_elem(n) : NULL;
 }
 
 static void lru_free(struct htab *h, struct htab_elem *e)
 {
-	map_spin_lock(&h->lru_lock);
-	lru_unlink(e);
-	free_push(h, e);
-	map_spin_unlock(&h->lru_lock);
+	map_lru_push_free(h->lrul, &e->lru);
 }
 
 /* An element no longer in the hash goes back to the pool. */
@@ -363,9 +307,8 @@ static void value_store(struct htab *h, struct htab_elem *e, const void *value, 
 	if (m->percpu) {
 		uint32_t stride = m->pcpu_stride;
 		if (onall) {
-			for (uint32_t c = 0; c < m->nr_cpus; c++)
-				memcpy(v + (size_t)c * stride, (const char *)value + (size_t)c * stride,
-				       m->value_size);
+			/* user space writes whole 8-byte-rounded slots, padding included, as in the kernel */
+			memcpy(v, value, (size_t)stride * m->nr_cpus);
 			return;
 		}
 		if (fresh)
@@ -405,14 +348,12 @@ static void value_load(struct htab *h, struct htab_elem *e, void *out, uint64_t 
 /* Program-side lookup: no lock, as the kernel's RCU lookup (see is_nulls()). */
 static inline void *lookup_elem(struct htab *h, const void *key, uint32_t cpu, bool mark)
 {
-	struct kbuf kb;
-	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size), idx = hash & h->mask;
 	struct htab_elem *e;
 again:
 	for (e = __atomic_load_n(&h->buckets[idx].head, __ATOMIC_ACQUIRE); !is_nulls(e);
 	     e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE)) {
-		if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash && key_eq(h, e, kw))
+		if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash && key_eq(h, e, key))
 			break;
 	}
 	if (is_nulls(e)) {
@@ -420,8 +361,8 @@ again:
 			goto again;
 		return NULL;
 	}
-	if (mark && !__atomic_load_n(&e->ref, __ATOMIC_RELAXED))
-		__atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
+	if (mark)
+		map_lru_set_ref(&e->lru);
 	char *ret = elem_value(h, e);
 	if (h->of_maps)
 		return __atomic_load_n((void **)(void *)ret, __ATOMIC_ACQUIRE);
@@ -453,8 +394,6 @@ static int check_flags(struct htab_elem *old, uint64_t flags)
 
 static int update_plain(struct htab *h, const void *key, const void *value, uint64_t flags, bool onall)
 {
-	struct kbuf kb;
-	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size);
 	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem **pp, *old, *e;
@@ -462,7 +401,7 @@ static int update_plain(struct htab *h, const void *key, const void *value, uint
 	int err;
 
 	map_spin_lock(&b->lock);
-	old = chain_find(h, b, hash, kw, &pp);
+	old = chain_find(h, b, hash, key, &pp);
 	err = check_flags(old, flags);
 	if (err)
 		goto out;
@@ -478,7 +417,7 @@ static int update_plain(struct htab *h, const void *key, const void *value, uint
 		goto out;
 	}
 	__atomic_store_n(&e->hash, hash, __ATOMIC_RELAXED);
-	key_store(h, e, kw);
+	key_store(h, e, key);
 	value_store(h, e, value, onall, true, flags);
 	store_next(&e->next, b->head);
 	__atomic_store_n(&e->in_hash, 1, __ATOMIC_RELEASE);
@@ -492,8 +431,6 @@ out:
 
 static int update_lru(struct htab *h, const void *key, const void *value, uint64_t flags, bool onall)
 {
-	struct kbuf kb;
-	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size);
 	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem **pp, *old, *e = NULL;
@@ -504,19 +441,19 @@ static int update_lru(struct htab *h, const void *key, const void *value, uint64
 		e = lru_alloc(h, hash);
 		if (!e)
 			return -ENOMEM;
-		key_store(h, e, kw);
+		key_store(h, e, key);
 		if (!percpu)
 			value_store(h, e, value, onall, true, flags);
 	}
 	map_spin_lock(&b->lock);
-	old = chain_find(h, b, hash, kw, &pp);
+	old = chain_find(h, b, hash, key, &pp);
 	err = check_flags(old, flags);
 	if (err)
 		goto fail;
 	if (percpu && old) {
 		/* Per-CPU LRU: update in place and mark, as the kernel. */
 		value_store(h, old, value, onall, false, flags);
-		__atomic_store_n(&old->ref, 1, __ATOMIC_RELAXED);
+		map_lru_set_ref(&old->lru);
 		map_spin_unlock(&b->lock);
 		if (e)
 			lru_free(h, e);
@@ -525,6 +462,8 @@ static int update_lru(struct htab *h, const void *key, const void *value, uint64
 	if (percpu)
 		value_store(h, e, value, onall, true, flags);
 	if (old) {
+		/* the replacement inherits a use, as in the kernel */
+		map_lru_set_ref(&e->lru);
 		store_next(pp, old->next);
 		__atomic_store_n(&old->in_hash, 0, __ATOMIC_RELEASE);
 	}
@@ -579,13 +518,11 @@ static int htab_sys_update(struct userbpf_map *m, const void *key, const void *v
 
 static int delete_elem(struct htab *h, const void *key, void *out, uint64_t flags)
 {
-	struct kbuf kb;
-	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size);
 	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem **pp, *e;
 	map_spin_lock(&b->lock);
-	e = chain_find(h, b, hash, kw, &pp);
+	e = chain_find(h, b, hash, key, &pp);
 	if (!e) {
 		map_spin_unlock(&b->lock);
 		return -ENOENT;
@@ -607,12 +544,10 @@ static long htab_delete(struct userbpf_map *m, const void *key)
 static int htab_sys_lookup(struct userbpf_map *m, const void *key, void *value, uint64_t flags)
 {
 	struct htab *h = H(m);
-	struct kbuf kb;
-	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, m->key_size);
 	struct bucket *b = bucket_of(h, hash);
 	map_spin_lock(&b->lock);
-	struct htab_elem *e = chain_find(h, b, hash, kw, NULL);
+	struct htab_elem *e = chain_find(h, b, hash, key, NULL);
 	if (e)
 		value_load(h, e, value, flags);
 	map_spin_unlock(&b->lock);
@@ -629,12 +564,10 @@ static int htab_next_key(struct userbpf_map *m, const void *key, void *next)
 	struct htab *h = H(m);
 	uint32_t i = 0;
 	if (key) {
-		struct kbuf kb;
-		const uint64_t *kw = pad_key(h, &kb, key);
 		uint32_t hash = hash_key(key, m->key_size);
 		struct bucket *b = bucket_of(h, hash);
 		map_spin_lock(&b->lock);
-		struct htab_elem *e = chain_find(h, b, hash, kw, NULL);
+		struct htab_elem *e = chain_find(h, b, hash, key, NULL);
 		if (e && !is_nulls(e->next)) {
 			memcpy(next, elem_key(e->next), m->key_size);
 			map_spin_unlock(&b->lock);
@@ -665,13 +598,13 @@ static int htab_batch(struct userbpf_map *m, void *in_batch, void *out_batch, vo
 	uint32_t max = *count, total = 0, batch = 0;
 	size_t vs = m->percpu ? (size_t)m->pcpu_stride * m->nr_cpus : m->value_size;
 	int err = 0;
+	if (!max)
+		return 0;
 	if (in_batch)
 		memcpy(&batch, in_batch, 4);
 	*count = 0;
 	if (batch > h->mask)
 		return -ENOENT;
-	if (!max)
-		return -EINVAL;
 	for (; batch <= h->mask; batch++) {
 		struct bucket *b = &h->buckets[batch];
 		struct htab_elem *e, *dead = NULL;
@@ -742,6 +675,7 @@ static void htab_free(struct userbpf_map *m)
 		h->chunks = c->next;
 		free(c);
 	}
+	map_lru_destroy(h->lrul);
 	free(h->buckets);
 	free(h);
 }
@@ -797,8 +731,8 @@ struct userbpf_map *map_hash_create(const struct map_attr *a)
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
-	if (a->key_size > 512 || a->value_size > (1u << 26) || a->max_entries > (1u << 31) ||
-	    (percpu && MAP_ROUND_UP(a->value_size, 8) > 32768)) {
+	if (a->key_size >= (1u << 22) || a->value_size >= (1u << 22) - 512 - 64 ||
+	    a->max_entries > (1u << 31) || (percpu && MAP_ROUND_UP(a->value_size, 8) > 32768)) {
 		errno = E2BIG;
 		return NULL;
 	}
@@ -814,6 +748,14 @@ struct userbpf_map *map_hash_create(const struct map_attr *a)
 			return NULL;
 		}
 	}
+
+	struct map_attr at = *a;
+	if (lru && (flags & USERBPF_F_NO_COMMON_LRU)) {
+		/* As the kernel: the same number of elements in each CPU's list, at least one. */
+		uint64_t n = userbpf_nr_cpus(), max = (a->max_entries + n - 1) / n * n;
+		at.max_entries = max <= (1u << 31) ? (uint32_t)max : (uint32_t)(a->max_entries / n * n);
+	}
+	a = &at;
 
 	struct htab *h = calloc(1, sizeof(*h));
 	if (!h)
@@ -837,7 +779,6 @@ struct userbpf_map *map_hash_create(const struct map_attr *a)
 	h->buckets = calloc(nb, sizeof(*h->buckets));
 	for (uint32_t i = 0; h->buckets && i < nb; i++)
 		h->buckets[i].head = nulls(i);
-	h->lru_head.lnext = h->lru_head.lprev = &h->lru_head;
 	if (!h->buckets) {
 		htab_free(&h->map);
 		errno = ENOMEM;
@@ -850,6 +791,21 @@ struct userbpf_map *map_hash_create(const struct map_attr *a)
 			errno = ENOMEM;
 			return NULL;
 		}
+	}
+	if (lru) {
+		/* The pool's elements go to the LRU's free lists instead of the free list. */
+		h->lrul = map_lru_new(flags & USERBPF_F_NO_COMMON_LRU, userbpf_nr_cpus(),
+				      (ptrdiff_t)offsetof(struct htab_elem, hash) -
+					  (ptrdiff_t)offsetof(struct htab_elem, lru),
+				      lru_del_from_htab, h);
+		if (!h->lrul) {
+			htab_free(&h->map);
+			errno = ENOMEM;
+			return NULL;
+		}
+		map_lru_populate(h->lrul, (char *)h->chunks + CHUNK_HDR, offsetof(struct htab_elem, lru),
+				 h->elem_size, a->max_entries);
+		h->free_list = NULL;
 	}
 	return &h->map;
 }

@@ -219,6 +219,38 @@ static inline size_t map_add_region(struct userbpf_region *out, size_t max, size
 	return n + 1;
 }
 
+/* ---- lru.c: the kernel's LRU lists (bpf_lru_list) for LRU hash maps ------------------------------- */
+
+/* Where a node is: the kernel's list types. */
+enum { MAP_LRU_ACTIVE, MAP_LRU_INACTIVE, MAP_LRU_FREE, MAP_LRU_LOCAL_FREE, MAP_LRU_LOCAL_PENDING };
+
+struct map_lru_node {
+	struct map_lru_node *prev, *next;
+	uint8_t type; /* atomic */
+	uint8_t ref;  /* atomic: set by program lookups */
+	uint16_t pad;
+	uint32_t cpu; /* atomic: owning local list (common LRU) or per-CPU list */
+};
+
+struct map_lru;
+
+/* `del` takes the node's element out of the hash table (false if it is not in it). */
+USERBPF_HIDDEN struct map_lru *map_lru_new(bool percpu, uint32_t nr_cpus, ptrdiff_t hash_off,
+					   bool (*del)(void *arg, struct map_lru_node *n), void *arg);
+/* Put `nr` nodes, at buf + node_off + i * elem_size, on the free lists. */
+USERBPF_HIDDEN void map_lru_populate(struct map_lru *lru, char *buf, size_t node_off, size_t elem_size,
+				     uint32_t nr);
+/* A free node (evicting if needed) for an element with `hash`, or NULL. */
+USERBPF_HIDDEN struct map_lru_node *map_lru_pop_free(struct map_lru *lru, uint32_t hash);
+USERBPF_HIDDEN void map_lru_push_free(struct map_lru *lru, struct map_lru_node *n);
+USERBPF_HIDDEN void map_lru_destroy(struct map_lru *lru);
+
+static inline void map_lru_set_ref(struct map_lru_node *n)
+{
+	if (!__atomic_load_n(&n->ref, __ATOMIC_RELAXED))
+		__atomic_store_n(&n->ref, 1, __ATOMIC_RELAXED);
+}
+
 /* Per-CPU bookkeeping (map.c): per-CPU maps alive, to refuse userbpf_set_nr_cpus. */
 USERBPF_HIDDEN void map_percpu_ref(int delta);
 

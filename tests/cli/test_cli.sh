@@ -18,14 +18,14 @@ trap 'rm -rf "$T"' EXIT
 # ub ARGS... : run the CLI (stdin from /dev/null unless redirected by the caller);
 # stdout in $T/out, stderr in $T/err, exit status in $rc.
 ub() {
-	timeout "$TIMEOUT" "$U" "$@" >"$T/out" 2>"$T/err"
+	{ timeout "$TIMEOUT" "$U" "$@" >"$T/out" 2>"$T/err"; } 2>/dev/null
 	rc=$?
 }
 # ubin FILE ARGS... : the same with stdin from FILE.
 ubin() {
 	local in=$1
 	shift
-	timeout "$TIMEOUT" "$U" "$@" <"$in" >"$T/out" 2>"$T/err"
+	{ timeout "$TIMEOUT" "$U" "$@" <"$in" >"$T/out" 2>"$T/err"; } 2>/dev/null
 	rc=$?
 }
 

@@ -66,7 +66,9 @@ section() {
 
 # Run the plugin: run_plugin PROGRAM_HEX MEMORY_HEX; sets rc, out, err.
 run_plugin() {
-	printf '%s\n' "$1" | timeout "$TIMEOUT" "$PLUGIN" "$2" >"$tmp/out" 2>"$tmp/err"
+	printf '%s\n' "$1" >"$tmp/in"
+	# The group keeps bash's own "Segmentation fault" notice out of the log; rc tells the crash.
+	{ timeout "$TIMEOUT" "$PLUGIN" "$2" <"$tmp/in" >"$tmp/out" 2>"$tmp/err"; } 2>/dev/null
 	rc=$?
 	out=$(tr -d '\r\n' <"$tmp/out")
 	err=$(head -n 1 "$tmp/err")

@@ -4,7 +4,9 @@
 # conformance suite into build/fuzz/corpus_*, runs each target for SECONDS and ends with
 #   RESULT fuzz: N passed, N failed, 0 skipped
 # A target fails when it does not build or libFuzzer reports a crash, a sanitizer error, a leak or a
-# timeout; the reproducer is left in build/fuzz/artifacts/. Env: FUZZ_CC (clang-19), USERBPF_CONFORMANCE.
+# timeout; the reproducer is left in build/fuzz/artifacts/. Seeds for asm, interp and datafile come from
+# the conformance suite; a target may add its own into its corpus directory (build/fuzz/corpus_NAME).
+# Env: FUZZ_CC (clang-19), FUZZ_LDLIBS (the Makefile's LDLIBS), USERBPF_CONFORMANCE.
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -13,6 +15,7 @@ shift || true
 cc=${FUZZ_CC:-clang-19}
 out=build/fuzz
 conf=${USERBPF_CONFORMANCE:-../shared/bpf_conformance}
+read -r -a ldlibs <<<"${FUZZ_LDLIBS:--lbpf -lelf -lz -lpthread -lm}"
 flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -std=gnu11
        -Iinclude -Isrc -D_GNU_SOURCE)
 
@@ -28,14 +31,22 @@ mkdir -p "$out/obj" "$out/artifacts"
 # The library, once, instrumented for the fuzzer (but without libFuzzer's main).
 build_lib() {
 	local objs=() src obj pids=() p ok=1
-	rm -f "$out"/obj/*.o
+	# Rebuild an object when its source, any header or table, this script or the compiler changed.
+	local stamp=$out/obj/.flags
+	printf '%s\n' "$cc" "${flags[*]}" >"$stamp.new"
+	cmp -s "$stamp" "$stamp.new" || { rm -f "$out"/obj/*.o; mv "$stamp.new" "$stamp"; }
+	rm -f "$stamp.new"
 	for src in $(ls src/*/*.c 2>/dev/null | grep -v '^src/kernel/'); do
 		obj=$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')
+		objs+=("$obj")
+		if [ -e "$obj" ] && [ "$obj" -nt "$src" ] && [ "$obj" -nt "$0" ] &&
+			[ -z "$(find src include -newer "$obj" \( -name '*.h' -o -name '*.def' \) -print -quit)" ]; then
+			continue
+		fi
 		"$cc" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -c "$src" -o "$obj" &
 		pids+=($!)
-		objs+=("$obj")
 	done
-	for p in "${pids[@]}"; do
+	for p in ${pids[@]+"${pids[@]}"}; do
 		wait "$p" || ok=0
 	done
 	[ "$ok" = 1 ] || return 1
@@ -89,7 +100,8 @@ make_corpora
 
 for t in "${targets[@]}"; do
 	corpus=${t#fuzz_}
-	if ! "$cc" "${flags[@]}" "tests/fuzz/$t.c" "$out/libuserbpf_fuzz.a" -lm -lpthread -o "$out/$t"; then
+	mkdir -p "$out/work_$corpus" "$out/corpus_$corpus"
+	if ! "$cc" "${flags[@]}" "tests/fuzz/$t.c" "$out/libuserbpf_fuzz.a" "${ldlibs[@]}" -o "$out/$t"; then
 		echo "FAIL $t: does not build"
 		failed=$((failed + 1))
 		continue

@@ -24,6 +24,19 @@ struct {
 	__uint(max_entries, 8);
 } sized_array SEC(".maps");
 
+struct locked {
+	__u64 count;
+	struct bpf_spin_lock lock;
+	__u32 tail;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct locked);
+	__uint(max_entries, 4);
+} locked_map SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);

@@ -27,7 +27,7 @@ TEST(create_errors)
 	CHECK(!mk(USERBPF_MAP_TYPE_HASH, 0, 4, 4, 0));
 	CHECK(!mk(USERBPF_MAP_TYPE_HASH, 4, 4, 4, USERBPF_F_NO_COMMON_LRU));
 	errno = 0;
-	CHECK(!mk(USERBPF_MAP_TYPE_HASH, 600, 4, 4, 0));
+	CHECK(!mk(USERBPF_MAP_TYPE_HASH, 1u << 22, 4, 4, 0));
 	CHECK_EQ_INT(errno, E2BIG);
 	CHECK(!mk(USERBPF_MAP_TYPE_QUEUE, 4, 4, 4, 0));
 	CHECK(!mk(USERBPF_MAP_TYPE_LPM_TRIE, 8, 4, 4, 0)); /* needs NO_PREALLOC */
@@ -348,10 +348,16 @@ TEST(lru_percpu)
 	CHECK(m);
 	for (k = 0; k < 10; k++)
 		CHECK_EQ_INT(map_update(m, &k, &v, 0), 0);
-	CHECK_EQ_INT(count_keys(m), 2);
+	/* BPF_F_NO_COMMON_LRU: each CPU slot owns max_entries / nr_cpus elements; one thread uses one */
+	CHECK_EQ_INT(count_keys(m), 2 / userbpf_nr_cpus());
 	k = 9;
 	CHECK_EQ_INT(userbpf_map_lookup_elem(m, &k, all), 0);
 	CHECK_EQ_INT(map_update(m, &k, &v, USERBPF_EXIST), 0);
+	userbpf_map__free(m);
+	/* max_entries is rounded up to a multiple of the CPU slots, as the kernel does */
+	m = mk(USERBPF_MAP_TYPE_LRU_HASH, 4, 8, 3, USERBPF_F_NO_COMMON_LRU);
+	CHECK_EQ_INT(userbpf_map__max_entries(m),
+		     (3 + userbpf_nr_cpus() - 1) / userbpf_nr_cpus() * userbpf_nr_cpus());
 	userbpf_map__free(m);
 }
 
@@ -673,4 +679,29 @@ TEST(hash_churn_matches_shadow)
 		CHECK_EQ_INT(bad, 0);
 		userbpf_map__free(m);
 	}
+}
+
+TEST(lru_evicts_in_batches_like_the_kernel)
+{
+	/* The kernel's common LRU refills a CPU's local free list target_free = clamp(max / nr_cpus / 2,
+	 * 1, 128) nodes at a time, evicting the oldest unreferenced elements to make up the count: a full
+	 * map loses target_free elements at once, before the new one goes in. */
+	unsigned int n = userbpf_nr_cpus();
+	uint32_t t = 256 / n / 2;
+	if (t < 1)
+		t = 1;
+	if (t > 128)
+		t = 128;
+	if (256 % t)
+		SKIP("nr_cpus %u does not divide the map evenly", n);
+	struct userbpf_map *m = mk(USERBPF_MAP_TYPE_LRU_HASH, 4, 4, 256, 0);
+	CHECK(m);
+	for (uint32_t k = 1; k <= 257; k++)
+		CHECK_EQ_INT(map_update(m, &k, &k, USERBPF_ANY), 0);
+	CHECK_EQ_INT(count_keys(m), 256 - t + 1);
+	uint32_t v, gone = 0;
+	for (uint32_t k = 1; k <= 257; k++)
+		gone += userbpf_map_lookup_elem(m, &k, &v) == -ENOENT ? k : 0;
+	CHECK_EQ_INT(gone, t * (t + 1) / 2); /* exactly keys 1..t */
+	userbpf_map__free(m);
 }
