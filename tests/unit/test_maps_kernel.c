@@ -601,3 +601,112 @@ TEST(kernel_array_batch)
 	same((int)nk, (int)nu, "delete batch count", 0);
 	rmpair(&p);
 }
+
+/* A kernel program: ringbuf_output(rb, stack, size, 0); return the error, or PROD_POS when it worked. */
+static int load_rb_prog(int rb_fd, int32_t size)
+{
+	struct bpf_insn p[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 2, .src_reg = 10},
+	    {.code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = 2, .imm = -256},
+	    {.code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1, .src_reg = BPF_PSEUDO_MAP_FD, .imm = rb_fd},
+	    {0},
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 3, .imm = size},
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 4, .imm = 0},
+	    {.code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_ringbuf_output},
+	    {.code = BPF_JMP | BPF_JNE | BPF_K, .dst_reg = 0, .off = 5, .imm = 0},
+	    {.code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1, .src_reg = BPF_PSEUDO_MAP_FD, .imm = rb_fd},
+	    {0},
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 2, .imm = BPF_RB_PROD_POS},
+	    {.code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_ringbuf_query},
+	    {.code = BPF_JMP | BPF_EXIT},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	/* the stack bytes must be initialised for the verifier: zero 256 bytes first */
+	struct bpf_insn full[64 + sizeof(p) / sizeof(p[0])];
+	size_t n = 0;
+	for (int off = -256; off < 0; off += 8)
+		full[n++] =
+		    (struct bpf_insn){.code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = 10, .off = (int16_t)off};
+	memcpy(full + n, p, sizeof(p));
+	n += sizeof(p) / sizeof(p[0]);
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insns = (uint64_t)(uintptr_t)full;
+	a.insn_cnt = (uint32_t)n;
+	a.license = (uint64_t)(uintptr_t) "GPL";
+	int fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+	return fd < 0 ? -errno : fd;
+}
+
+static int64_t run_prog_ret(int fd)
+{
+	unsigned char pkt[64] = {0};
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = (uint32_t)fd;
+	a.test.data_in = (uint64_t)(uintptr_t)pkt;
+	a.test.data_size_in = sizeof(pkt);
+	a.test.repeat = 1;
+	if (sys_bpf(BPF_PROG_TEST_RUN, &a) < 0)
+		return -10000 - errno;
+	return (int64_t)(int32_t)a.test.retval;
+}
+
+TEST(kernel_ringbuf_fill)
+{
+	NEED_KERNEL();
+	static const int32_t sizes[] = {1, 8, 13, 100, 248, 256};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int fd = kcreate(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096, 0, 0);
+		struct userbpf_map *m = userbpf_map_create(USERBPF_MAP_TYPE_RINGBUF, "rb", 0, 0, 4096, NULL);
+		CHECK(fd >= 0 && m);
+		int prog = fd >= 0 ? load_rb_prog(fd, sizes[i]) : -1;
+		if (prog < 0) {
+			if (fd >= 0)
+				close(fd);
+			userbpf_map__free(m);
+			SKIP("the kernel refused the ringbuf program (%d)", prog);
+		}
+		unsigned char data[256] = {0};
+		for (int s = 0; s < 600; s++) {
+			int64_t k = run_prog_ret(prog);
+			long u = map_ringbuf_output(m, data, (uint64_t)sizes[i], 0);
+			int64_t uv = u ? u : (int64_t)map_ringbuf_query(m, MAP_RB_PROD_POS);
+			same((int)k, (int)uv, "ringbuf_output / prod_pos", s);
+			if (k < 0 && uv < 0)
+				break;
+		}
+		close(prog);
+		close(fd);
+		userbpf_map__free(m);
+	}
+}
+
+TEST(kernel_bloom_create)
+{
+	NEED_KERNEL();
+	for (uint64_t extra = 0; extra <= 17; extra++) {
+		int fd = kcreate(BPF_MAP_TYPE_BLOOM_FILTER, 0, 8, 100, 0, extra);
+		struct userbpf_map_create_opts o = USERBPF_OPTS_INIT(
+		    userbpf_map_create_opts, .map_extra = (uint32_t)extra, .spin_lock_off = -1);
+		errno = 0;
+		struct userbpf_map *m =
+		    userbpf_map_create(USERBPF_MAP_TYPE_BLOOM_FILTER, NULL, 0, 8, 100, &o);
+		same(fd >= 0 ? 0 : fd, m ? 0 : -errno, "bloom create", (int)extra);
+		if (fd >= 0 && m) {
+			/* push flags, and no false negatives */
+			uint64_t v = extra * 1000, flags[] = {BPF_ANY, BPF_NOEXIST, BPF_EXIST, 3};
+			for (int f = 0; f < 4; f++)
+				op_update(&(struct pair){fd, m, 0, 8}, NULL, &v, flags[f], f);
+			uint64_t kv = v, uv = v;
+			same(kelem(BPF_MAP_LOOKUP_ELEM, fd, NULL, &kv, 0),
+			     userbpf_map_lookup_elem(m, NULL, &uv), "bloom peek", (int)extra);
+			same(kelem(BPF_MAP_DELETE_ELEM, fd, NULL, NULL, 0), userbpf_map_delete_elem(m, NULL),
+			     "bloom delete", (int)extra);
+		}
+		if (fd >= 0)
+			close(fd);
+		userbpf_map__free(m);
+	}
+}
