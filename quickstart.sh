@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-need=(make gcc clang-19 llvm-19 lld-19 libclang-rt-19-dev libc6-dev)
+need=(make gcc clang-19 llvm-19 lld-19 libclang-rt-19-dev libc6-dev libelf-dev zlib1g-dev libbpf-dev
+	pkg-config)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <elf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +111,35 @@ static uint32_t rd32(const uint8_t *p)
 	return v;
 }
 
+/*
+ * Legacy maps' BTF: BPF_ANNOTATE_KV_PAIR(name, K, V) of old bpf_helpers.h left a struct
+ * ____btf_map_<name> { K key; V value; } for tools to find the types; used when the sizes agree.
+ */
+static void legacy_kv_types(struct userbpf_object *obj, struct userbpf_object_map *m)
+{
+	char name[300];
+	const struct btf_type *st;
+	const struct btf_member *mb;
+	int id;
+
+	if (!obj->btf)
+		return;
+	snprintf(name, sizeof(name), "____btf_map_%s", m->name);
+	id = btf__find_by_name_kind(obj->btf, name, BTF_KIND_STRUCT);
+	st = id > 0 ? btf__type_by_id(obj->btf, (uint32_t)id) : NULL;
+	if (!st || btf_vlen(st) < 2)
+		return;
+	mb = btf_members(st);
+	for (int i = 0; i < 2; i++) {
+		const char *mn = btf__name_by_offset(obj->btf, mb[i].name_off);
+		long long sz = btf__resolve_size(obj->btf, mb[i].type);
+		if (!mn || strcmp(mn, i ? "value" : "key") || sz != (i ? m->value_size : m->key_size))
+			return;
+	}
+	m->btf_key_type_id = mb[0].type;
+	m->btf_value_type_id = mb[1].type;
+}
+
 static int legacy_maps(struct userbpf_object *obj, uint32_t sec)
 {
 	const struct loader_sec *s = &obj->secs[sec];
@@ -167,6 +197,7 @@ static int legacy_maps(struct userbpf_object *obj, uint32_t sec)
 					 m->type);
 			break;
 		}
+		legacy_kv_types(obj, m);
 	}
 	free(syms);
 	return err;

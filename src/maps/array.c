@@ -128,8 +128,9 @@ static int array_sys_update(struct userbpf_map *m, const void *key, const void *
 	if (flags & USERBPF_NOEXIST)
 		return -EEXIST;
 	struct array_map *a = A(m);
+	/* whole 8-byte-rounded slots, padding included, as the kernel copies them */
 	for (uint32_t c = 0; c < m->nr_cpus; c++)
-		memcpy(slot(a, c, i), (const char *)value + (size_t)c * a->stride, m->value_size);
+		memcpy(slot(a, c, i), (const char *)value + (size_t)c * a->stride, a->stride);
 	return 0;
 }
 

@@ -141,53 +141,43 @@ static inline void store_next(struct htab_elem **p, struct htab_elem *v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
-/* A key zero-padded to whole words, as elements store it. */
-struct kbuf {
-	uint64_t w[64];
-};
-
-static inline const uint64_t *pad_key(const struct htab *h, struct kbuf *kb, const void *key)
+/*
+ * Keys are compared and written a word at a time with atomic accesses, since lockless readers may
+ * look at an element being reused (they then see a mismatch or end at a foreign nulls marker). The
+ * stored key is zero-padded to whole words.
+ */
+static inline uint64_t key_word(const struct htab *h, const void *key, uint32_t i)
 {
-	uint32_t ks = h->map.key_size;
-	if (ks == 4) {
-		uint32_t x;
-		memcpy(&x, key, 4);
-		kb->w[0] = x;
-	} else if (ks == 8) {
-		memcpy(kb->w, key, 8);
-	} else {
-		kb->w[(ks - 1) / 8] = 0;
-		memcpy(kb->w, key, ks);
-	}
-	return kb->w;
+	uint64_t w = 0;
+	uint32_t left = h->map.key_size - i * 8;
+	memcpy(&w, (const char *)key + (size_t)i * 8, left < 8 ? left : 8);
+	return w;
 }
 
-/* Keys are compared and written a word at a time with atomic accesses, since lockless readers may
- * look at an element being reused (they then see a mismatch or end at a foreign nulls marker). */
-static inline bool key_eq(const struct htab *h, const struct htab_elem *e, const uint64_t *kw)
+static inline bool key_eq(const struct htab *h, const struct htab_elem *e, const void *key)
 {
 	const uint64_t *ek = (const uint64_t *)(const void *)e->data;
 	for (uint32_t i = 0; i < h->key_words; i++) {
-		if (__atomic_load_n(&ek[i], __ATOMIC_RELAXED) != kw[i])
+		if (__atomic_load_n(&ek[i], __ATOMIC_RELAXED) != key_word(h, key, i))
 			return false;
 	}
 	return true;
 }
 
-static inline void key_store(const struct htab *h, struct htab_elem *e, const uint64_t *kw)
+static inline void key_store(const struct htab *h, struct htab_elem *e, const void *key)
 {
 	uint64_t *ek = (uint64_t *)(void *)e->data;
 	for (uint32_t i = 0; i < h->key_words; i++)
-		__atomic_store_n(&ek[i], kw[i], __ATOMIC_RELAXED);
+		__atomic_store_n(&ek[i], key_word(h, key, i), __ATOMIC_RELAXED);
 }
 
 /* Find a key in a bucket whose lock is held. */
-static inline struct htab_elem *chain_find(struct htab *h, struct bucket *b, uint32_t hash,
-					   const uint64_t *kw, struct htab_elem ***pprev)
+static inline struct htab_elem *chain_find(struct htab *h, struct bucket *b, uint32_t hash, const void *key,
+					   struct htab_elem ***pprev)
 {
 	struct htab_elem **pp = &b->head, *e;
 	for (e = *pp; !is_nulls(e); pp = &e->next, e = *pp) {
-		if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash && key_eq(h, e, kw)) {
+		if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash && key_eq(h, e, key)) {
 			if (pprev)
 				*pprev = pp;
 			return e;
@@ -317,9 +307,8 @@ static void value_store(struct htab *h, struct htab_elem *e, const void *value, 
 	if (m->percpu) {
 		uint32_t stride = m->pcpu_stride;
 		if (onall) {
-			for (uint32_t c = 0; c < m->nr_cpus; c++)
-				memcpy(v + (size_t)c * stride, (const char *)value + (size_t)c * stride,
-				       m->value_size);
+			/* user space writes whole 8-byte-rounded slots, padding included, as in the kernel */
+			memcpy(v, value, (size_t)stride * m->nr_cpus);
 			return;
 		}
 		if (fresh)
@@ -359,14 +348,12 @@ static void value_load(struct htab *h, struct htab_elem *e, void *out, uint64_t 
 /* Program-side lookup: no lock, as the kernel's RCU lookup (see is_nulls()). */
 static inline void *lookup_elem(struct htab *h, const void *key, uint32_t cpu, bool mark)
 {
-	struct kbuf kb;
-	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size), idx = hash & h->mask;
 	struct htab_elem *e;
 again:
 	for (e = __atomic_load_n(&h->buckets[idx].head, __ATOMIC_ACQUIRE); !is_nulls(e);
 	     e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE)) {
-		if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash && key_eq(h, e, kw))
+		if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash && key_eq(h, e, key))
 			break;
 	}
 	if (is_nulls(e)) {
@@ -407,8 +394,6 @@ static int check_flags(struct htab_elem *old, uint64_t flags)
 
 static int update_plain(struct htab *h, const void *key, const void *value, uint64_t flags, bool onall)
 {
-	struct kbuf kb;
-	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size);
 	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem **pp, *old, *e;
@@ -416,7 +401,7 @@ static int update_plain(struct htab *h, const void *key, const void *value, uint
 	int err;
 
 	map_spin_lock(&b->lock);
-	old = chain_find(h, b, hash, kw, &pp);
+	old = chain_find(h, b, hash, key, &pp);
 	err = check_flags(old, flags);
 	if (err)
 		goto out;
@@ -432,7 +417,7 @@ static int update_plain(struct htab *h, const void *key, const void *value, uint
 		goto out;
 	}
 	__atomic_store_n(&e->hash, hash, __ATOMIC_RELAXED);
-	key_store(h, e, kw);
+	key_store(h, e, key);
 	value_store(h, e, value, onall, true, flags);
 	store_next(&e->next, b->head);
 	__atomic_store_n(&e->in_hash, 1, __ATOMIC_RELEASE);
@@ -446,8 +431,6 @@ out:
 
 static int update_lru(struct htab *h, const void *key, const void *value, uint64_t flags, bool onall)
 {
-	struct kbuf kb;
-	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size);
 	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem **pp, *old, *e = NULL;
@@ -458,12 +441,12 @@ static int update_lru(struct htab *h, const void *key, const void *value, uint64
 		e = lru_alloc(h, hash);
 		if (!e)
 			return -ENOMEM;
-		key_store(h, e, kw);
+		key_store(h, e, key);
 		if (!percpu)
 			value_store(h, e, value, onall, true, flags);
 	}
 	map_spin_lock(&b->lock);
-	old = chain_find(h, b, hash, kw, &pp);
+	old = chain_find(h, b, hash, key, &pp);
 	err = check_flags(old, flags);
 	if (err)
 		goto fail;
@@ -535,13 +518,11 @@ static int htab_sys_update(struct userbpf_map *m, const void *key, const void *v
 
 static int delete_elem(struct htab *h, const void *key, void *out, uint64_t flags)
 {
-	struct kbuf kb;
-	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, h->map.key_size);
 	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem **pp, *e;
 	map_spin_lock(&b->lock);
-	e = chain_find(h, b, hash, kw, &pp);
+	e = chain_find(h, b, hash, key, &pp);
 	if (!e) {
 		map_spin_unlock(&b->lock);
 		return -ENOENT;
@@ -563,12 +544,10 @@ static long htab_delete(struct userbpf_map *m, const void *key)
 static int htab_sys_lookup(struct userbpf_map *m, const void *key, void *value, uint64_t flags)
 {
 	struct htab *h = H(m);
-	struct kbuf kb;
-	const uint64_t *kw = pad_key(h, &kb, key);
 	uint32_t hash = hash_key(key, m->key_size);
 	struct bucket *b = bucket_of(h, hash);
 	map_spin_lock(&b->lock);
-	struct htab_elem *e = chain_find(h, b, hash, kw, NULL);
+	struct htab_elem *e = chain_find(h, b, hash, key, NULL);
 	if (e)
 		value_load(h, e, value, flags);
 	map_spin_unlock(&b->lock);
@@ -585,12 +564,10 @@ static int htab_next_key(struct userbpf_map *m, const void *key, void *next)
 	struct htab *h = H(m);
 	uint32_t i = 0;
 	if (key) {
-		struct kbuf kb;
-		const uint64_t *kw = pad_key(h, &kb, key);
 		uint32_t hash = hash_key(key, m->key_size);
 		struct bucket *b = bucket_of(h, hash);
 		map_spin_lock(&b->lock);
-		struct htab_elem *e = chain_find(h, b, hash, kw, NULL);
+		struct htab_elem *e = chain_find(h, b, hash, key, NULL);
 		if (e && !is_nulls(e->next)) {
 			memcpy(next, elem_key(e->next), m->key_size);
 			map_spin_unlock(&b->lock);
@@ -754,8 +731,8 @@ struct userbpf_map *map_hash_create(const struct map_attr *a)
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
-	if (a->key_size > 512 || a->value_size > (1u << 26) || a->max_entries > (1u << 31) ||
-	    (percpu && MAP_ROUND_UP(a->value_size, 8) > 32768)) {
+	if (a->key_size >= (1u << 22) || a->value_size >= (1u << 22) - 512 - 64 ||
+	    a->max_entries > (1u << 31) || (percpu && MAP_ROUND_UP(a->value_size, 8) > 32768)) {
 		errno = E2BIG;
 		return NULL;
 	}

@@ -138,6 +138,8 @@ static void node_free(struct lpm_map *t, struct lpm_node *x)
 
 static struct lpm_node *find_best(struct lpm_map *t, const void *key)
 {
+	if (key_prefixlen(key) > t->max_prefixlen)
+		return NULL; /* as the kernel since 6.x */
 	struct kbuf kb;
 	const unsigned char *data = pad_key(t, &kb, key);
 	uint32_t plen = key_prefixlen(key);
@@ -205,6 +207,8 @@ static long lpm_update(struct userbpf_map *m, const void *key, const void *value
 		if (flags == USERBPF_NOEXIST) {
 			err = -EEXIST;
 		} else {
+			/* the kernel replaces the node: its key bytes past the prefix become the new ones */
+			memcpy(n->data, data, t->data_size);
 			memcpy(node_value(t, n), value, m->value_size);
 		}
 		goto out;

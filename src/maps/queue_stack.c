@@ -22,7 +22,7 @@ struct qs_map {
 static long qs_push(struct userbpf_map *m, const void *value, uint64_t flags)
 {
 	struct qs_map *q = Q(m);
-	if (flags > USERBPF_EXIST)
+	if ((flags & USERBPF_NOEXIST) || flags > USERBPF_EXIST)
 		return -EINVAL;
 	map_spin_lock(&q->lock);
 	if ((q->head + 1) % q->size == q->tail) {

@@ -26,6 +26,16 @@ struct bpf_map_def SEC("maps") flows = {
 	.map_flags = BPF_F_NO_PREALLOC,
 };
 
+/* The key/value annotation of old bpf_helpers.h. */
+#define BPF_ANNOTATE_KV_PAIR(name, type_key, type_val)                                                 \
+	struct ____btf_map_##name {                                                                    \
+		type_key key;                                                                          \
+		type_val value;                                                                        \
+	};                                                                                             \
+	struct ____btf_map_##name __attribute__((section(".maps." #name), used)) ____btf_map_##name = {}
+
+BPF_ANNOTATE_KV_PAIR(counters, __u32, __u64);
+
 SEC("socket1")
 int count_proto(struct __sk_buff *skb)
 {

@@ -54,5 +54,6 @@ PROG("fentry/do_exit", p_fentry)
 PROG("xdp.frags", p_xdp_frags)
 PROG("sk_lookup", p_sk_lookup)
 PROG("custom_unknown", p_unknown)
+PROG("?tc", p_optional)
 
 char _license[] SEC("license") = "GPL";

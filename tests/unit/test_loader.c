@@ -425,6 +425,10 @@ TEST(legacy_maps)
 	CHECK_MAP(obj, "counters", USERBPF_MAP_TYPE_ARRAY, 4, 8, 256, 0);
 	CHECK_MAP(obj, "flows", USERBPF_MAP_TYPE_HASH, 8, 16, 1024, USERBPF_F_NO_PREALLOC);
 	CHECK_STR(userbpf_object_map__section_name(map_named(obj, "flows")), "maps");
+	/* BPF_ANNOTATE_KV_PAIR gives the legacy map its BTF types */
+	CHECK(userbpf_object_map__btf_key_type_id(map_named(obj, "counters")) != 0);
+	CHECK(userbpf_object_map__btf_value_type_id(map_named(obj, "counters")) != 0);
+	CHECK(userbpf_object_map__btf_key_type_id(map_named(obj, "flows")) == 0);
 	/* Section names of libbpf 0.x: prefixes. */
 	p = userbpf_object__find_program_by_name(obj, "count_proto");
 	CHECK(p && userbpf_program__type(p) == USERBPF_PROG_TYPE_SOCKET_FILTER);
@@ -492,6 +496,7 @@ TEST(section_types)
 	    {"p_xdp_frags", USERBPF_PROG_TYPE_XDP, 37},
 	    {"p_sk_lookup", USERBPF_PROG_TYPE_SK_LOOKUP, 36},
 	    {"p_unknown", USERBPF_PROG_TYPE_UNSPEC, 0},
+	    {"p_optional", USERBPF_PROG_TYPE_SCHED_CLS, 0},
 	};
 	NEED_OBJ("maps_legacy_ext");
 	struct userbpf_object *obj = open_obj("maps_legacy_ext");
@@ -513,6 +518,9 @@ TEST(section_types)
 			CHECK(0);
 		}
 	}
+	/* SEC("?tc"): typed, but not loaded unless asked for */
+	CHECK(!userbpf_program__autoload(userbpf_object__find_program_by_name(obj, "p_optional")));
+	CHECK(userbpf_program__autoload(userbpf_object__find_program_by_name(obj, "p_tc")));
 	userbpf_object__close(obj);
 }
 
