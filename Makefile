@@ -36,8 +36,8 @@ CFLAGS     += -std=gnu11 -fPIC -fvisibility=hidden $(WARN) $(SANFLAGS)
 LDFLAGS    += $(SANFLAGS)
 LDLIBS     += -lbpf -lelf -lz -lpthread -lm
 
-# Core library sources: every src/*/*.c except the optional kernel backend (linked separately later).
-LIB_SRCS   := $(sort $(filter-out src/kernel/%,$(wildcard src/*/*.c)))
+# Library sources: every src/*/*.c, the kernel backend (src/kernel/, libbpf's bpf() wrappers) included.
+LIB_SRCS   := $(sort $(wildcard src/*/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_SRCS   := $(sort $(wildcard tools/userbpf/*.c))
 CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)

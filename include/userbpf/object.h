@@ -214,6 +214,38 @@ userbpf_object_map__inner_map(const struct userbpf_object_map *map);
 /** The created map (owned by the object; userbpf_map__get() to keep it), NULL before load. */
 USERBPF_API struct userbpf_map *userbpf_object_map__map(const struct userbpf_object_map *map);
 
+/*
+ * Raw data for loading the object elsewhere (the kernel backend, include/userbpf/kernel.h).
+ */
+
+/** A line info record as the kernel's struct bpf_line_info: insn_off in instructions of the program. */
+struct userbpf_line_info_rec {
+	uint32_t insn_off;
+	uint32_t file_name_off; /* BTF string offsets */
+	uint32_t line_off;
+	uint32_t line_col; /* line << 10 | column */
+};
+/** Line info records of the program (after linking: in its instruction indices, sorted). */
+USERBPF_API size_t userbpf_program__line_info_cnt(const struct userbpf_program *prog);
+/** Record `i`; -ENOENT past the end. */
+USERBPF_API int userbpf_program__line_info_rec(const struct userbpf_program *prog, size_t i,
+					       struct userbpf_line_info_rec *rec);
+/** Initial slots of a map-in-map or prog_array from the `values` of its BTF definition. */
+USERBPF_API size_t userbpf_object_map__slot_cnt(const struct userbpf_object_map *map);
+/**
+ * Slot `i`: its key, and the map (map-in-map) or program (prog_array) it holds; the other out
+ * pointer gets NULL. Any out pointer may be NULL. -ENOENT past the end.
+ */
+USERBPF_API int userbpf_object_map__slot(const struct userbpf_object_map *map, size_t i, uint32_t *key,
+					 const struct userbpf_object_map **map_target,
+					 const struct userbpf_program **prog_target);
+/** Size of the ELF section `name`: 0, or -ENOENT. */
+USERBPF_API int userbpf_object__section_size(const struct userbpf_object *obj, const char *name,
+					     uint64_t *size);
+/** Offset in section `sec_name` of the symbol `name` defined there: 0, or -ENOENT. */
+USERBPF_API int userbpf_object__symbol_offset(const struct userbpf_object *obj, const char *sec_name,
+					      const char *name, uint64_t *offset);
+
 #ifdef __cplusplus
 }
 #endif

@@ -150,11 +150,10 @@ static int on_func_info(struct userbpf_object *obj, int sec, const uint8_t *rec,
 
 	if (!t || !btf_is_func(t))
 		return loader_err(obj, obj->btf_ext_sec, at, "func info: type %u is not a BTF FUNC", type_id);
-	for (size_t i = 0; i < obj->nr_funcs; i++) {
-		if (obj->funcs[i].sec == (uint32_t)sec && obj->funcs[i].start == insn) {
-			obj->funcs[i].btf_type_id = type_id;
-			return 0;
-		}
+	int f = loader_func_at(obj, (uint32_t)sec, insn);
+	if (f >= 0) {
+		obj->funcs[f].btf_type_id = type_id;
+		return 0;
 	}
 	return loader_err(obj, obj->btf_ext_sec, at,
 			  "func info: no function starts at instruction %u of '%s'", insn,

@@ -202,5 +202,7 @@ USERBPF_HIDDEN bool loader_map_type_known(uint32_t type);
 USERBPF_HIDDEN int loader_collect_funcs(struct userbpf_object *obj);
 USERBPF_HIDDEN int loader_relocate(struct userbpf_object *obj);
 USERBPF_HIDDEN int loader_link_programs(struct userbpf_object *obj);
+/* Function of section `sec` starting at instruction `insn`, or -1. */
+USERBPF_HIDDEN int loader_func_at(const struct userbpf_object *obj, uint32_t sec, uint64_t insn);
 
 #endif /* USERBPF_LOADER_H */

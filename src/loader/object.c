@@ -505,3 +505,73 @@ struct userbpf_map *userbpf_object_map__map(const struct userbpf_object_map *map
 {
 	return map->map;
 }
+
+/* ---- raw data for the kernel backend ---- */
+
+size_t userbpf_program__line_info_cnt(const struct userbpf_program *prog)
+{
+	return prog->nr_lines;
+}
+
+int userbpf_program__line_info_rec(const struct userbpf_program *prog, size_t i,
+				   struct userbpf_line_info_rec *rec)
+{
+	const struct loader_line *l;
+	if (i >= prog->nr_lines)
+		return -ENOENT;
+	l = &prog->lines[i];
+	rec->insn_off = l->insn;
+	rec->file_name_off = l->file_off;
+	rec->line_off = l->line_off;
+	rec->line_col = l->line << 10 | (l->col & 0x3ff);
+	return 0;
+}
+
+size_t userbpf_object_map__slot_cnt(const struct userbpf_object_map *map)
+{
+	return map->nr_slots;
+}
+
+int userbpf_object_map__slot(const struct userbpf_object_map *map, size_t i, uint32_t *key,
+			     const struct userbpf_object_map **map_target,
+			     const struct userbpf_program **prog_target)
+{
+	const struct loader_map_slot *s;
+	if (i >= map->nr_slots)
+		return -ENOENT;
+	s = &map->slots[i];
+	if (key)
+		*key = s->key;
+	if (map_target)
+		*map_target = map->inner ? map->obj->maps[s->target] : NULL;
+	if (prog_target)
+		*prog_target = map->inner ? NULL : &map->obj->progs[s->target];
+	return 0;
+}
+
+int userbpf_object__section_size(const struct userbpf_object *obj, const char *name, uint64_t *size)
+{
+	int sec = name ? elf_find_sec(obj, name) : -1;
+	if (sec < 0)
+		return -ENOENT;
+	if (size)
+		*size = obj->secs[sec].size;
+	return 0;
+}
+
+int userbpf_object__symbol_offset(const struct userbpf_object *obj, const char *sec_name, const char *name,
+				  uint64_t *offset)
+{
+	int sec = sec_name && name ? elf_find_sec(obj, sec_name) : -1;
+	if (sec < 0)
+		return -ENOENT;
+	for (size_t i = 0; i < obj->nr_syms; i++) {
+		const struct loader_sym *s = &obj->syms[i];
+		if (s->shndx == (uint32_t)sec && s->name && !strcmp(s->name, name)) {
+			if (offset)
+				*offset = s->value;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

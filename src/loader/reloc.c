@@ -313,8 +313,25 @@ int loader_relocate(struct userbpf_object *obj)
 	return 0;
 }
 
-/* Link program `p`: its function, then every function reached, each once. */
-static int link_program(struct userbpf_object *obj, struct userbpf_program *p)
+/* First line record of `lines` (sorted) at or after instruction `insn`. */
+static size_t lines_from(const struct loader_line *lines, size_t n, uint32_t insn)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (lines[mid].insn < insn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Link program `p`: its function, then every function reached, each once. slot[f] is f's index in
+ * the layout while the program is linked (-1 otherwise; reset before returning).
+ */
+static int link_program(struct userbpf_object *obj, struct userbpf_program *p, int32_t *slot)
 {
 	struct loader_prog_func *lay = NULL;
 	size_t nlay = 0, cap = 0, total, lines = 0;
@@ -327,20 +344,18 @@ static int link_program(struct userbpf_object *obj, struct userbpf_program *p)
 	if (!lay)
 		return loader_errno(obj, ENOMEM, -1, 0, "out of memory");
 	lay[nlay++] = (struct loader_prog_func){p->func, 0};
+	slot[p->func] = 0;
 	/* First pass: the layout. */
 	for (size_t i = 0; i < nlay; i++) {
 		const struct loader_func *f = &obj->funcs[lay[i].func];
 		const struct loader_sec *s = &obj->secs[f->sec];
 		for (uint32_t j = 0; j < f->cnt; j++) {
 			int t = s->call_target[f->start + j];
-			size_t k;
-			if (t < 0)
-				continue;
-			for (k = 0; k < nlay && lay[k].func != (uint32_t)t; k++)
-				;
-			if (k < nlay)
+			if (t < 0 || slot[t] >= 0)
 				continue;
 			if (total + obj->funcs[t].cnt > USERBPF_MAX_INSNS) {
+				for (size_t k = 0; k < nlay; k++)
+					slot[lay[k].func] = -1;
 				free(lay);
 				return loader_errno(
 				    obj, E2BIG, (int)f->sec, (uint64_t)(f->start + j) * 8,
@@ -350,18 +365,23 @@ static int link_program(struct userbpf_object *obj, struct userbpf_program *p)
 			if (nlay == cap) {
 				void *v = realloc(lay, 2 * cap * sizeof(*lay));
 				if (!v) {
+					for (size_t k = 0; k < nlay; k++)
+						slot[lay[k].func] = -1;
 					free(lay);
 					return loader_errno(obj, ENOMEM, -1, 0, "out of memory");
 				}
 				lay = v;
 				cap *= 2;
 			}
+			slot[t] = (int32_t)nlay;
 			lay[nlay++] = (struct loader_prog_func){(uint32_t)t, (uint32_t)total};
 			total += obj->funcs[t].cnt;
 		}
 	}
 	out = malloc((total ? total : 1) * sizeof(*out));
 	if (!out) {
+		for (size_t k = 0; k < nlay; k++)
+			slot[lay[k].func] = -1;
 		free(lay);
 		return loader_errno(obj, ENOMEM, -1, 0, "out of memory");
 	}
@@ -372,19 +392,19 @@ static int link_program(struct userbpf_object *obj, struct userbpf_program *p)
 		memcpy(out + lay[i].start, s->insns + f->start, f->cnt * sizeof(*out));
 		for (uint32_t j = 0; j < f->cnt; j++) {
 			int t = s->call_target[f->start + j];
-			size_t k;
 			if (t < 0)
 				continue;
-			for (k = 0; lay[k].func != (uint32_t)t; k++)
-				;
-			out[lay[i].start + j].imm = (int32_t)((int64_t)lay[k].start - (lay[i].start + j) - 1);
+			out[lay[i].start + j].imm =
+			    (int32_t)((int64_t)lay[slot[t]].start - (lay[i].start + j) - 1);
 		}
-		if (obj->sec_nr_lines)
-			for (size_t l = 0; l < obj->sec_nr_lines[f->sec]; l++) {
-				uint32_t in = obj->sec_lines[f->sec][l].insn;
-				lines += in >= f->start && in < f->start + f->cnt;
-			}
+		if (obj->sec_nr_lines) {
+			const struct loader_line *ls = obj->sec_lines[f->sec];
+			size_t n = obj->sec_nr_lines[f->sec];
+			lines += lines_from(ls, n, f->start + f->cnt) - lines_from(ls, n, f->start);
+		}
 	}
+	for (size_t k = 0; k < nlay; k++)
+		slot[lay[k].func] = -1;
 	p->insns = out;
 	p->insn_cnt = total;
 	p->funcs = lay;
@@ -395,10 +415,10 @@ static int link_program(struct userbpf_object *obj, struct userbpf_program *p)
 			return loader_errno(obj, ENOMEM, -1, 0, "out of memory");
 		for (size_t i = 0; i < nlay; i++) {
 			const struct loader_func *f = &obj->funcs[lay[i].func];
-			for (size_t l = 0; l < obj->sec_nr_lines[f->sec]; l++) {
-				struct loader_line ln = obj->sec_lines[f->sec][l];
-				if (ln.insn < f->start || ln.insn >= f->start + f->cnt)
-					continue;
+			const struct loader_line *ls = obj->sec_lines[f->sec];
+			size_t n = obj->sec_nr_lines[f->sec], end = lines_from(ls, n, f->start + f->cnt);
+			for (size_t l = lines_from(ls, n, f->start); l < end; l++) {
+				struct loader_line ln = ls[l];
 				ln.insn = ln.insn - f->start + lay[i].start;
 				p->lines[p->nr_lines++] = ln;
 			}
@@ -409,9 +429,19 @@ static int link_program(struct userbpf_object *obj, struct userbpf_program *p)
 
 int loader_link_programs(struct userbpf_object *obj)
 {
-	int err;
-	for (size_t i = 0; i < obj->nr_progs; i++)
-		if ((err = link_program(obj, &obj->progs[i])))
-			return err;
-	return 0;
+	int32_t *slot = malloc((obj->nr_funcs ? obj->nr_funcs : 1) * sizeof(*slot));
+	int err = 0;
+
+	if (!slot)
+		return loader_errno(obj, ENOMEM, -1, 0, "out of memory");
+	memset(slot, 0xff, (obj->nr_funcs ? obj->nr_funcs : 1) * sizeof(*slot));
+	for (size_t i = 0; i < obj->nr_progs && !err; i++)
+		err = link_program(obj, &obj->progs[i], slot);
+	free(slot);
+	return err;
+}
+
+int loader_func_at(const struct userbpf_object *obj, uint32_t sec, uint64_t insn)
+{
+	return func_at(obj, sec, insn);
 }

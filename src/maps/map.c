@@ -534,6 +534,25 @@ static size_t user_value_size(const struct userbpf_map *m)
 	return m->value_size;
 }
 
+/* Map types with batch operations in the kernel (arrays: no delete batch). */
+static bool batch_ok(const struct userbpf_map *m, bool del)
+{
+	switch (m->type) {
+	case USERBPF_MAP_TYPE_ARRAY:
+	case USERBPF_MAP_TYPE_PERCPU_ARRAY:
+		return !del;
+	case USERBPF_MAP_TYPE_HASH:
+	case USERBPF_MAP_TYPE_PERCPU_HASH:
+	case USERBPF_MAP_TYPE_LRU_HASH:
+	case USERBPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case USERBPF_MAP_TYPE_HASH_OF_MAPS:
+	case USERBPF_MAP_TYPE_LPM_TRIE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int check_batch_opts(const struct userbpf_map *m, const struct userbpf_map_batch_opts *opts,
 			    uint64_t *elem_flags)
 {
@@ -609,6 +628,8 @@ int userbpf_map_lookup_batch(struct userbpf_map *map, void *in_batch, void *out_
 	uint64_t ef;
 	if (!map || !count || !keys || !values || !out_batch)
 		return -EINVAL;
+	if (!batch_ok(map, false))
+		return -EOPNOTSUPP;
 	int err = check_batch_opts(map, opts, &ef);
 	if (err)
 		return err;
@@ -640,6 +661,8 @@ int userbpf_map_update_batch(struct userbpf_map *map, const void *keys, const vo
 	uint64_t ef;
 	if (!map || !count || !keys || !values)
 		return -EINVAL;
+	if (!batch_ok(map, false))
+		return -EOPNOTSUPP;
 	int err = check_batch_opts(map, opts, &ef);
 	if (err)
 		return err;
@@ -663,6 +686,8 @@ int userbpf_map_delete_batch(struct userbpf_map *map, const void *keys, uint32_t
 	uint64_t ef;
 	if (!map || !count || !keys)
 		return -EINVAL;
+	if (!batch_ok(map, true))
+		return -EOPNOTSUPP;
 	int err = check_batch_opts(map, opts, &ef);
 	if (err)
 		return err;

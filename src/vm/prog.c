@@ -65,78 +65,8 @@ static int64_t helper_slot(struct userbpf_prog *prog, const struct helpers_entry
  * Fusing never needs jump-target analysis: the covered records keep their own handlers, so a jump
  * into the middle of a fused sequence still runs the rest of it one by one.
  */
-/* The select superinstruction for a conditional jump over one ALU instruction at i, or -1. */
-static int select_op(const struct userbpf_prog *prog, size_t i)
-{
-	static const uint16_t ops4[][4] = {
-#define SEL(ALU)                                                                                             \
-	[ISA_OP_##ALU] = {VM_OP_SEL64_K_##ALU, VM_OP_SEL64_X_##ALU, VM_OP_SEL32_K_##ALU, VM_OP_SEL32_X_##ALU},
-	    SEL(MOV64_K) SEL(MOV64_X) SEL(MOV32_K) SEL(MOV32_X) SEL(ADD64_K) SEL(ADD64_X) SEL(OR64_K)
-		SEL(AND64_K) SEL(LSH64_K) SEL(RSH64_K)
-#undef SEL
-	};
-	const uint16_t *ops = prog->ops;
-	if (ops[i] >= ISA_NR_OPS || prog->insns[i].off != 1 || i + 2 >= prog->insn_cnt)
-		return -1;
-	const struct isa_form *f = &isa_forms[ops[i]];
-	if ((f->kind != ISA_KIND_JCC_K && f->kind != ISA_KIND_JCC_X) || ops[i + 1] >= ISA_NR_OPS ||
-	    ops[i + 1] >= sizeof(ops4) / sizeof(ops4[0]) || !ops4[ops[i + 1]][0])
-		return -1;
-	int col = (BPF_CLASS(f->code) == BPF_JMP32 ? 2 : 0) + (BPF_SRC(f->code) == BPF_X);
-	return ops4[ops[i + 1]][col];
-}
-
-/* Truth table of a condition over SEM_COND_IDX's 4-bit index (eq, ult, slt, set). */
-static uint16_t cond_mask(uint8_t code)
-{
-	uint16_t mask = 0;
-	for (unsigned idx = 0; idx < 16; idx++) {
-		bool eq = idx & 1, ult = idx & 2, slt = idx & 4, set = idx & 8, t;
-		switch (BPF_OP(code)) {
-		case BPF_JEQ:
-			t = eq;
-			break;
-		case BPF_JNE:
-			t = !eq;
-			break;
-		case BPF_JGT:
-			t = !ult && !eq;
-			break;
-		case BPF_JGE:
-			t = !ult;
-			break;
-		case BPF_JLT:
-			t = ult;
-			break;
-		case BPF_JLE:
-			t = ult || eq;
-			break;
-		case BPF_JSGT:
-			t = !slt && !eq;
-			break;
-		case BPF_JSGE:
-			t = !slt;
-			break;
-		case BPF_JSLT:
-			t = slt;
-			break;
-		case BPF_JSLE:
-			t = slt || eq;
-			break;
-		default: /* BPF_JSET */
-			t = set;
-			break;
-		}
-		mask |= (uint16_t)(t << idx);
-	}
-	return mask;
-}
-
 static int fuse(const struct userbpf_prog *prog, size_t i)
 {
-	int sel = select_op(prog, i);
-	if (sel >= 0)
-		return sel;
 
 	const uint16_t *ops = prog->ops;
 	const struct userbpf_insn *in = prog->insns;
@@ -176,11 +106,7 @@ static int fuse(const struct userbpf_prog *prog, size_t i)
 		}
 		return VM_OP_MOV_ADD_X;
 	}
-	/* rA += imm or rB; then a 64-bit conditional jump (any registers), unless that jump is a
-	 * select (its off holds a truth table then, not a displacement). */
-	if ((ops[i] == ISA_OP_ADD64_K || ops[i] == ISA_OP_ADD64_X) && i + 1 < n &&
-	    select_op(prog, i + 1) >= 0)
-		return -1;
+	/* rA += imm or rB; then a 64-bit conditional jump (any registers). */
 	if (ops[i] == ISA_OP_ADD64_K && i + 1 < n) {
 		switch (ops[i + 1]) {
 #define J(OP)                                                                                                \
@@ -268,8 +194,6 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 		int fused = nofuse ? -1 : fuse(prog, i);
 		if (fused >= 0)
 			op = (unsigned)fused;
-		if (fused >= 0 && select_op(prog, i) == fused)
-			r->off = (int16_t)cond_mask(in->code);
 		if (labels)
 			r->h.label = labels[op];
 		else
@@ -286,8 +210,6 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 			continue;
 		unsigned kind = isa_forms[op].kind;
 		bool ja = kind == ISA_KIND_JA || kind == ISA_KIND_JA32;
-		if (!nofuse && select_op(prog, i) >= 0)
-			continue; /* off is a truth table */
 		if (!ja && kind != ISA_KIND_JCC_K && kind != ISA_KIND_JCC_X)
 			continue;
 		int64_t t = (int64_t)i + 1 + (ja ? code[i].imm : code[i].off);

@@ -71,14 +71,6 @@
 #define SEM_JSLT(U, S, a, b) ((S)(a) < (S)(b))
 #define SEM_JSLE(U, S, a, b) ((S)(a) <= (S)(b))
 
-/*
- * Branch-free conditions: every condition is a function of four facts about (a, b), packed into a
- * 4-bit index; a condition is then the 16-bit truth table SEM_COND_MASK(OP) indexed by it.
- */
-#define SEM_COND_IDX(U, S, a, b)                                                                             \
-	((unsigned)((a) == (b)) | (unsigned)((a) < (b)) << 1 | (unsigned)((S)(a) < (S)(b)) << 2 |            \
-	 (unsigned)(((a) & (b)) != 0) << 3)
-
 #define SEM_JMP_OPS(J)                                                                                       \
 	J(JEQ)                                                                                               \
 	J(JGT)                                                                                               \

@@ -47,22 +47,7 @@
 	VM_SUPER_JMP(S, JLT)                                                                                 \
 	VM_SUPER_JMP(S, JLE)                                                                                 \
 	VM_SUPER_JMP(S, JSLT)                                                                                \
-	VM_SUPER_JMP(S, JSLE)                                                                                \
-	VM_SUPER_SEL(S, MOV64_K)                                                                             \
-	VM_SUPER_SEL(S, MOV64_X)                                                                             \
-	VM_SUPER_SEL(S, MOV32_K)                                                                             \
-	VM_SUPER_SEL(S, MOV32_X)                                                                             \
-	VM_SUPER_SEL(S, ADD64_K)                                                                             \
-	VM_SUPER_SEL(S, ADD64_X)                                                                             \
-	VM_SUPER_SEL(S, OR64_K)                                                                              \
-	VM_SUPER_SEL(S, AND64_K)                                                                             \
-	VM_SUPER_SEL(S, LSH64_K)                                                                             \
-	VM_SUPER_SEL(S, RSH64_K)
-/*
- * "if (cond) goto +1; ALU" as a branch-free select: the condition (any of the 11, on 64-bit or
- * 32-bit operands, K or X) is computed into a 4-bit index whose truth table prog.c stores in off.
- */
-#define VM_SUPER_SEL(S, ALU) S(SEL64_K_##ALU) S(SEL64_X_##ALU) S(SEL32_K_##ALU) S(SEL32_X_##ALU)
+	VM_SUPER_JMP(S, JSLE)
 /* rA = rB; rA += rC; then a load or store through rA (rX = *(u8 *)(rA + off), *(u8 *)(rA + off) = ...),
  * or a load through rA whose value is stored at once (*(u8 *)(rD + off2) = rX: a copy loop) */
 #define VM_SUPER_MEM(S, MEM) S(MOV_ADD_X_##MEM)

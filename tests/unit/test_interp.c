@@ -636,8 +636,8 @@ TEST(superinstructions)
 		     0xf0);
 }
 
-/* "if (cond) goto +1; ALU": the fast engine's branch-free selects, every condition and operand kind
- * against every ALU op it fuses, both outcomes. */
+/* "if (cond) goto +1; ALU" (a compiler's select), every condition and operand kind against several ALU
+ * ops, both outcomes, through both engines. */
 TEST(selects)
 {
 	const uint64_t old = 0x8000000000001234ull, r4 = 0x100000005ull;

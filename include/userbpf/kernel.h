@@ -1,0 +1,130 @@
+/*
+ * kernel.h - the kernel backend: an object opened by userbpf (object.h) created in the Linux kernel
+ * through bpf(), to run the same programs on the same maps there and compare.
+ *
+ * userbpf_kobject__load() creates every map of the object (legacy and BTF-defined, global data with
+ * its initial contents, .rodata frozen, inner maps of map-in-map, initial `values` slots), loads the
+ * object's BTF, patches the map references of the instructions with map fds and loads every program
+ * whose autoload is on, with its type, expected attach type, license, kernel version, func info and
+ * line info, keeping the verifier's log. Programs then run with BPF_PROG_TEST_RUN, and maps are read
+ * and written back by name. Nothing is ever pinned: userbpf_kobject__close() closes every fd and
+ * the kernel frees everything.
+ *
+ * Errors as libbpf's: 0/-errno, or NULL + errno; the reason is one line in the caller's log buffer,
+ * naming the map or program, the kernel's errno and the tail of the verifier log.
+ */
+#ifndef USERBPF_KERNEL_H
+#define USERBPF_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <userbpf/object.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Whether bpf() can load programs here: tries a trivial socket filter. 1 available; 0 refused, with
+ * the reason in `why` (may be NULL), e.g. "bpf() refused: Operation not permitted".
+ */
+USERBPF_API int userbpf_kernel_available(char *why, size_t size);
+
+/** Number of CPUs the kernel's per-CPU maps have slots for (possible CPUs), or -errno. */
+USERBPF_API int userbpf_kernel_nr_cpus(void);
+
+struct userbpf_kobject;
+
+struct userbpf_kobject_opts {
+	size_t sz;
+	/** Why the load failed: one NUL-terminated line. May be NULL. */
+	char *log_buf;
+	size_t log_size;
+	/**
+	 * Verifier log level of the loads whose log is kept (0 means BPF_LOG_STATS, 4: a short
+	 * summary). A refused program's kept log is always the tail of its level-1 log.
+	 */
+	uint32_t verifier_log_level;
+	/** Room for each program's kept log (0: 64 KiB, grown up to 16 MiB when the kernel needs it). */
+	size_t verifier_log_size;
+	/** Load no BTF: maps without type ids, programs without func and line info. */
+	bool no_btf;
+};
+
+/**
+ * Create the object's maps and load its programs in the kernel. NULL + errno on failure (EPERM:
+ * bpf() refused; EINVAL/EACCES...: the kernel's refusal), with nothing left in the kernel.
+ * `obj` need not be loaded in userbpf and is not changed; it may be closed after this returns.
+ */
+USERBPF_API struct userbpf_kobject *userbpf_kobject__load(const struct userbpf_object *obj,
+							  const struct userbpf_kobject_opts *opts);
+/** Close every fd (maps, programs, BTF). Nothing is pinned, so nothing is left behind. */
+USERBPF_API void userbpf_kobject__close(struct userbpf_kobject *kobj);
+
+/** Fd of a loaded program by (function) name; -ENOENT if none (or its autoload was off). */
+USERBPF_API int userbpf_kobject__prog_fd(const struct userbpf_kobject *kobj, const char *name);
+/** Fd of a map by name (".rodata" etc. for global data); -ENOENT if none. */
+USERBPF_API int userbpf_kobject__map_fd(const struct userbpf_kobject *kobj, const char *name);
+/** Fd of the object's BTF in the kernel, or -ENOENT. */
+USERBPF_API int userbpf_kobject__btf_fd(const struct userbpf_kobject *kobj);
+/**
+ * The verifier's log of program `name` (kept at load, NUL-terminated; "" when the kernel wrote none),
+ * NULL + ENOENT if the object has no such program. Owned by kobj.
+ */
+USERBPF_API const char *userbpf_kobject__verifier_log(const struct userbpf_kobject *kobj, const char *name);
+
+struct userbpf_ktest_run_opts {
+	size_t sz;
+	/** Packet in and (optional) room for the packet out; *_size_out is set to the bytes written. */
+	const void *data_in;
+	uint32_t data_size_in;
+	void *data_out;
+	uint32_t data_size_out;
+	/** Context in (e.g. struct __sk_buff, struct xdp_md) and out, as the kernel takes them. */
+	const void *ctx_in;
+	uint32_t ctx_size_in;
+	void *ctx_out;
+	uint32_t ctx_size_out;
+	/** Runs (0 means 1); duration is the mean per run. */
+	uint32_t repeat;
+	/** BPF_F_TEST_* flags and CPU, passed as they are. */
+	uint32_t flags;
+	uint32_t cpu;
+	/** Out: the program's return value (32 bits, as the kernel reports it) and ns per run. */
+	uint32_t retval;
+	uint32_t duration;
+	/** Out on failure: one line (program, errno). May be NULL. */
+	char *err_buf;
+	size_t err_size;
+};
+
+/** BPF_PROG_TEST_RUN of program `prog_name`. 0 with opts->retval set, or -errno (-ENOENT: no such program).
+ */
+USERBPF_API int userbpf_kobject__test_run(const struct userbpf_kobject *kobj, const char *prog_name,
+					  struct userbpf_ktest_run_opts *opts);
+
+/*
+ * Maps by name, as bpf_map_*_elem on their fds. Values of per-CPU maps are read and written as the
+ * kernel presents them: value_size rounded up to 8, times userbpf_kernel_nr_cpus().
+ */
+/** Bytes a lookup writes for one value of map `name` (per-CPU aware), or -ENOENT. */
+USERBPF_API long userbpf_kobject__map_value_size(const struct userbpf_kobject *kobj, const char *name);
+USERBPF_API int userbpf_kobject__map_lookup(const struct userbpf_kobject *kobj, const char *name,
+					    const void *key, void *value);
+USERBPF_API int userbpf_kobject__map_update(const struct userbpf_kobject *kobj, const char *name,
+					    const void *key, const void *value, uint64_t flags);
+USERBPF_API int userbpf_kobject__map_delete(const struct userbpf_kobject *kobj, const char *name,
+					    const void *key);
+/** Queue/stack pop (key NULL), hash lookup-and-delete. */
+USERBPF_API int userbpf_kobject__map_lookup_and_delete(const struct userbpf_kobject *kobj, const char *name,
+						       const void *key, void *value);
+/** First key for key == NULL, else the key after it; -ENOENT at the end. */
+USERBPF_API int userbpf_kobject__map_get_next_key(const struct userbpf_kobject *kobj, const char *name,
+						  const void *key, void *next_key);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USERBPF_KERNEL_H */
