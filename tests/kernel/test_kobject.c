@@ -530,6 +530,26 @@ TEST(refusal_is_one_clear_line)
 	userbpf_object__close(obj);
 }
 
+/* fentry & co. take their attach target from the kernel's BTF: a missing one is named. */
+TEST(missing_attach_target_is_named)
+{
+	NEED_KERNEL();
+	NEED_OBJ("kern_attach");
+	struct userbpf_object *obj = open_obj("kern_attach");
+	struct userbpf_kobject_opts o =
+	    USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = logbuf, .log_size = sizeof(logbuf));
+	struct userbpf_kobject *k;
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		SKIP("no /sys/kernel/btf/vmlinux");
+	k = obj ? userbpf_kobject__load(obj, &o) : NULL;
+	CHECK(obj && !k);
+	CHECK_EQ_INT(errno, ESRCH);
+	CHECK_CONTAINS(logbuf, "program 'no_target' (section 'fentry/userbpf_no_such_function'): attach "
+			       "target 'userbpf_no_such_function' is not in the kernel's BTF");
+	userbpf_kobject__close(k);
+	userbpf_object__close(obj);
+}
+
 TEST(test_run_errors_and_data_out)
 {
 	NEED_KERNEL();
@@ -576,7 +596,7 @@ TEST(no_fd_leak_no_pins)
 		}
 	/* A failed load leaves nothing either. */
 	{
-		struct userbpf_object *obj = open_obj("maps_legacy_ext");
+		struct userbpf_object *obj = open_obj("kern_bad");
 		struct userbpf_kobject *k = obj ? userbpf_kobject__load(obj, NULL) : NULL;
 		CHECK(!k);
 		userbpf_object__close(obj);
