@@ -328,8 +328,9 @@ TEST(kernel_available_says_why)
 
 TEST(load_every_test_object)
 {
-	static const char *const names[] = {"globals",	"globals.v1",  "globals.v2", "globals.v3",
-					    "maps_btf", "maps_legacy", "run",	     "kern_maps"};
+	static const char *const names[] = {"globals",	  "globals.v1", "globals.v2",
+					    "globals.v3", "maps_btf",	"maps_legacy",
+					    "run",	  "kern_maps",	"kern_more"};
 	NEED_KERNEL();
 	NEED_OBJ("kern_maps");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -427,6 +428,33 @@ TEST(diff_kern_maps)
 	maps = compare_all(&b, &entries);
 	CHECK(maps >= 9);
 	fprintf(stderr, "kern_maps: %d runs with equal return values; %d maps, %d entries equal\n", runs,
+		maps, entries);
+	both_close(&b);
+}
+
+/* Map-in-map, stack, bloom filter, per-CPU and LRU per-CPU hashes, a growing hash, a spin lock. */
+TEST(diff_kern_more)
+{
+	NEED_KERNEL();
+	NEED_OBJ("kern_more");
+	struct both b;
+	static const uint64_t xs[] = {4, 9, 4, 6, 1, 3, 12, 9, 7, 5, 2, 8, 15, 6};
+	uint32_t ret, zero = 0;
+	int maps, entries, runs = 0;
+
+	if (both_open(&b, "kern_more")) {
+		CHECK(0);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
+		CHECK_EQ_INT(both_update(&b, "in", &zero, &xs[i]), 0);
+		CHECK_EQ_INT(both_run(&b, "more_main", &ret), 0);
+		CHECK_EQ_INT(both_run(&b, "more_xdp", &ret), 0);
+		runs += 2;
+	}
+	maps = compare_all(&b, &entries);
+	CHECK(maps >= 8);
+	fprintf(stderr, "kern_more: %d runs with equal return values; %d maps, %d entries equal\n", runs,
 		maps, entries);
 	both_close(&b);
 }
