@@ -70,10 +70,9 @@ static __noinline __u32 sum4(const __u8 *d)
 	return d[0] + d[1] + d[2] + d[3];
 }
 
-SEC("socket")
-int fill(struct __sk_buff *ctx)
+/* Everything but the ctx: the same in userbpf and in the kernel (test_obj.sh compares them). */
+static __always_inline void fill_maps(__u32 s)
 {
-	__u8 *d = (__u8 *)ctx;
 	__u32 k = 5, zero = 0, qv = 11;
 	struct rec r = {
 	    .name = "alpha",
@@ -86,7 +85,6 @@ int fill(struct __sk_buff *ctx)
 	};
 	struct key2 kk = {.port = 80, .proto = 6};
 	__u64 v = 7, *pc;
-	__u32 s = sum4(d);
 
 	bpf_map_update_elem(&recs, &k, &r, BPF_ANY);
 	bpf_map_update_elem(&by_key, &kk, &v, BPF_ANY);
@@ -102,8 +100,24 @@ int fill(struct __sk_buff *ctx)
 	last = offset;
 	tag[0] = 'o';
 	tag[1] = 'k';
+}
+
+SEC("socket")
+int fill(struct __sk_buff *ctx)
+{
+	__u8 *d = (__u8 *)ctx;
+	__u32 s = sum4(d);
+
+	fill_maps(s);
 	d[0] = 0xee; /* LINE-MARK: ctx written */
 	return s;
+}
+
+SEC("socket")
+int fill_k(struct __sk_buff *ctx)
+{
+	fill_maps(10);
+	return 10;
 }
 
 SEC("socket")
