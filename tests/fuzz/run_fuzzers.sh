@@ -69,6 +69,23 @@ make_corpora() {
 		/^-- / { on = 0 }
 		on { print > (dir "/" name) }
 	' "$conf"/tests/*.data "$conf"/negative/*.data
+	# The same programs in the C syntax, when the CLI is built.
+	local cli=${BUILD:-build}/bin/userbpf f
+	if [ -x "$cli" ]; then
+		for f in "$conf"/tests/*.data; do
+			"$cli" disasm --no-index "$f" >"$out/corpus_asm/$(basename "$f" .data).c.s" 2>/dev/null || true
+		done
+	fi
+	# Assembler tokens of both syntaxes, as a libFuzzer dictionary.
+	{
+		cat "$out"/corpus_asm/*.s 2>/dev/null | tr -s ' \t,[]()*' '\n' | grep -E '^[a-z%][a-z0-9%_]*$' | sort -u
+		printf '%s\n' '=' '+=' '-=' '*=' '/=' '%=' '|=' '&=' '^=' '<<=' '>>=' 's>>=' 's/=' 's%=' '==' '!=' \
+			'<' '<=' '>' '>=' 's<' 's>' 's<=' 's>=' '&' 'goto' 'if' 'call' 'exit' 'll' 'lock' \
+			'*(u8 *)' '*(u16 *)' '*(u32 *)' '*(u64 *)' '*(s8 *)' '*(s16 *)' '*(s32 *)' '(s8)' '(s16)' '(s32)' \
+			'be16' 'be32' 'be64' 'le16' 'le32' 'le64' 'bswap16' 'bswap32' 'bswap64' 'gotol' '.insn' \
+			'atomic_fetch_add' 'cmpxchg_64' 'cmpxchg32_32' 'r10' 'w0' '0x' '-- asm' '-- raw' '-- mem' \
+			'-- result' '-- error' '# ' '; ' '// ' ':'
+	} | sort -u | sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/"&"/' >"$out/asm.dict"
 	# One "file hex" line per vector: header (flags 0, mem length LE16), mem, program.
 	awk -v dir="$out/corpus_interp" '
 		function field(key,   m) {
@@ -90,6 +107,13 @@ make_corpora() {
 	done
 }
 
+# The assembler dictionary serves the text targets.
+dict_for() {
+	case $1 in
+	fuzz_asm | fuzz_datafile) [ -s "$out/asm.dict" ] && echo "-dict=$out/asm.dict" ;;
+	esac
+}
+
 passed=0 failed=0
 if ! build_lib; then
 	echo "run_fuzzers: the library does not build"
@@ -109,7 +133,7 @@ for t in "${targets[@]}"; do
 	log=$out/$t.log
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-		"$out/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+		"$out/$t" -max_total_time="$secs" $(dict_for "$t") -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
 		-print_final_stats=1 -artifact_prefix="$out/artifacts/$t-" \
 		"$out/work_$corpus" "$out/corpus_$corpus" >"$log" 2>&1
 	rc=$?

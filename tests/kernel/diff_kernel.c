@@ -4,7 +4,9 @@
  * engine (trusted); all 64 bits of r0 and the memory block must agree.
  *
  * Programs: the conformance vectors the Linux verifier accepts, hand-written RFC 9669 edge cases,
- * and seeded random ALU / forward-branch programs.
+ * and seeded random programs: straight-line ALU, ALU with forward branches, and memory (loads,
+ * stores, atomics on the block and the stack). One known Linux divergence is pinned separately
+ * (kernel_cmpxchg32_zext).
  *
  * The kernel wrapper: the program under test becomes a subprogram of a small main program
  *
@@ -17,7 +19,8 @@
  * so no jump offset needs fixing, local calls keep working and only the program's own main-frame
  * exits return to the wrapper. The memory block is the value of a one-entry BPF_MAP_TYPE_ARRAY
  * (direct value access: BPF_PSEUDO_MAP_VALUE), so the verifier knows its size; it is rewritten
- * before each run and read back after. Where bpf() is refused every case skips with one line.
+ * before each run and read back after. Programs without memory get r1 = r2 = 0, as userbpf gives
+ * them with no ctx. Where bpf() is refused every case skips with one line.
  */
 #include <errno.h>
 #include <linux/bpf.h>

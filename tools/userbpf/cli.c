@@ -438,7 +438,15 @@ int cli_load_input(const char *path, struct cli_input *in)
 	rc = cli_read_file(path, &buf, &len);
 	if (rc)
 		return rc;
+	return cli_load_input_buf(path, buf, len, in);
+}
 
+int cli_load_input_buf(const char *path, char *buf, size_t len, struct cli_input *in)
+{
+	int rc = 0;
+
+	memset(in, 0, sizeof(*in));
+	in->name = cli_display_name(path);
 	if (has_suffix(path, ".data")) {
 		if (memchr(buf, '\0', len)) {
 			cli_err("%s: not a text file (it holds NUL bytes)", in->name);

@@ -103,6 +103,8 @@ struct cli_input {
  * error line has been printed and the exit status (2) is returned.
  */
 int cli_load_input(const char *path, struct cli_input *in);
+/* The same on bytes already read (`buf` NUL-terminated at len, as cli_read_file gives; freed here). */
+int cli_load_input_buf(const char *path, char *buf, size_t len, struct cli_input *in);
 void cli_input_free(struct cli_input *in);
 
 /* Name to show for a path ("-" is "<stdin>"). */

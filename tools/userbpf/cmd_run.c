@@ -9,15 +9,44 @@
 #include <string.h>
 
 #include "cli.h"
+#include "obj.h"
+#include "run_obj.h"
 
 extern const struct cli_command cli_cmd_run;
 
-enum { OPT_MEM = 1, OPT_MEM_FILE, OPT_CHECKED, OPT_FAST, OPT_TRUSTED, OPT_BUDGET, OPT_CPU, OPT_VERBOSE };
+enum {
+	OPT_MEM = 1,
+	OPT_MEM_FILE,
+	OPT_CHECKED,
+	OPT_FAST,
+	OPT_TRUSTED,
+	OPT_BUDGET,
+	OPT_CPU,
+	OPT_VERBOSE,
+	OPT_PROG,
+	OPT_DATA,
+	OPT_DATA_HEX,
+	OPT_REPEAT,
+	OPT_KERNEL,
+	OPT_JSON,
+};
 
 static const struct cli_opt run_opts[] = {
-    {"mem", 'm', true, OPT_MEM},  {"mem-file", 'M', true, OPT_MEM_FILE}, {"checked", 0, false, OPT_CHECKED},
-    {"fast", 0, false, OPT_FAST}, {"trusted", 0, false, OPT_TRUSTED},	 {"budget", 'b', true, OPT_BUDGET},
-    {"cpu", 0, true, OPT_CPU},	  {"verbose", 'v', false, OPT_VERBOSE},	 {NULL, 0, false, 0},
+    {"mem", 'm', true, OPT_MEM},
+    {"mem-file", 'M', true, OPT_MEM_FILE},
+    {"checked", 0, false, OPT_CHECKED},
+    {"fast", 0, false, OPT_FAST},
+    {"trusted", 0, false, OPT_TRUSTED},
+    {"budget", 'b', true, OPT_BUDGET},
+    {"cpu", 0, true, OPT_CPU},
+    {"verbose", 'v', false, OPT_VERBOSE},
+    {"prog", 'p', true, OPT_PROG},
+    {"data", 'd', true, OPT_DATA},
+    {"data-hex", 0, true, OPT_DATA_HEX},
+    {"repeat", 'r', true, OPT_REPEAT},
+    {"kernel", 'k', false, OPT_KERNEL},
+    {"json", 'j', false, OPT_JSON},
+    {NULL, 0, false, 0},
 };
 
 struct run_args {
@@ -28,6 +57,12 @@ struct run_args {
 	bool has_budget;
 	uint64_t budget;
 	unsigned int cpu;
+	/* ELF objects only: */
+	const char *prog;
+	const char *data_file;
+	const char *data_hex;
+	uint64_t repeat;
+	bool kernel, json;
 };
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -76,12 +111,39 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case OPT_VERBOSE:
 			a->verbose = true;
 			break;
+		case OPT_PROG:
+			a->prog = p.arg;
+			break;
+		case OPT_DATA:
+			a->data_file = p.arg;
+			break;
+		case OPT_DATA_HEX:
+			a->data_hex = p.arg;
+			break;
+		case OPT_REPEAT:
+			if (!cli_parse_u64(p.arg, &a->repeat) || a->repeat == 0 || a->repeat > UINT32_MAX)
+				return cli_usage_err(cmd, "--repeat: '%s' is not a number 1..%u", p.arg,
+						     UINT32_MAX);
+			break;
+		case OPT_KERNEL:
+			a->kernel = true;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
 		}
 	}
 	if (!a->file)
 		return cli_usage_err(cmd, "missing FILE");
 	if (a->mem_hex && a->mem_file)
 		return cli_usage_err(cmd, "--mem and --mem-file exclude each other");
+	if ((a->data_hex || a->data_file) && (a->mem_hex || a->mem_file))
+		return cli_usage_err(cmd, "--data/--data-hex and --mem/--mem-file exclude each other");
+	if (a->data_hex && a->data_file)
+		return cli_usage_err(cmd, "--data and --data-hex exclude each other");
+	if (a->kernel && (a->checked || a->fast || a->trusted || a->has_budget || a->cpu))
+		return cli_usage_err(cmd, "--kernel runs in the kernel: no --checked, --fast, --trusted, "
+					  "--budget or --cpu");
 	if (a->checked && a->fast)
 		return cli_usage_err(cmd, "--checked and --fast exclude each other");
 	if (a->has_budget && (a->fast || (a->trusted && !a->checked)))
@@ -131,6 +193,49 @@ static int report_load_error(const char *name, const char *log, int err)
 	return CLI_EXIT_USAGE;
 }
 
+/* An ELF object: the input is --data/--data-hex (or --mem-file/--mem), then run_obj.c does the rest. */
+static int run_object(const struct run_args *a, char *buf, size_t len)
+{
+	struct run_obj_args oa = {
+	    .file = a->file,
+	    .prog = a->prog,
+	    .repeat = a->repeat,
+	    .budget = a->has_budget ? a->budget : 0,
+	    .cpu = a->cpu,
+	    .checked = a->checked,
+	    .fast = a->fast,
+	    .trusted = a->trusted,
+	    .kernel = a->kernel,
+	    .json = a->json,
+	};
+	const char *hex = a->data_hex ? a->data_hex : a->mem_hex;
+	const char *file = a->data_file ? a->data_file : a->mem_file;
+	uint8_t *data = NULL;
+	size_t data_len = 0;
+	char err[128];
+	int rc;
+
+	if (hex && cli_parse_hex(hex, &data, &data_len, err, sizeof(err))) {
+		cli_err("%s: %s", a->data_hex ? "--data-hex" : "--mem", err);
+		free(buf);
+		return CLI_EXIT_USAGE;
+	}
+	if (file) {
+		char *d;
+		rc = cli_read_file(file, &d, &data_len);
+		if (rc) {
+			free(buf);
+			return rc;
+		}
+		data = (uint8_t *)d;
+	}
+	oa.data = data;
+	oa.data_len = data_len;
+	rc = cli_run_object(&oa, buf, len);
+	free(data);
+	return rc;
+}
+
 static int run_main(int argc, char **argv)
 {
 	struct run_args a;
@@ -144,9 +249,25 @@ static int run_main(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc;
-	rc = cli_load_input(a.file, &in);
-	if (rc)
-		return rc;
+	{
+		char *buf;
+		size_t len;
+		rc = cli_read_file(a.file, &buf, &len);
+		if (rc)
+			return rc;
+		if (cli_is_elf(buf, len))
+			return run_object(&a, buf, len);
+		if (a.prog || a.data_file || a.data_hex || a.repeat || a.kernel || a.json) {
+			free(buf);
+			cli_err("%s: --prog, --data, --data-hex, --repeat, --kernel and --json apply to ELF "
+				"objects only",
+				cli_display_name(a.file));
+			return CLI_EXIT_USAGE;
+		}
+		rc = cli_load_input_buf(a.file, buf, len, &in);
+		if (rc)
+			return rc;
+	}
 	rc = get_memory(&a, &in, &mem, &mem_len);
 	if (rc)
 		goto out;
@@ -216,7 +337,9 @@ const struct cli_command cli_cmd_run = {
     .name = "run",
     .summary = "run a program once and print r0",
     .usage = "run FILE [--mem HEX | --mem-file F] [--checked | --fast | --trusted] [--budget N]\n"
-	     "                   [--cpu N] [-v]",
+	     "                   [--cpu N] [-v]\n"
+	     "       userbpf run OBJ --prog NAME [--data F | --data-hex HEX] [--repeat N] [--kernel]\n"
+	     "                   [--json] [--checked | --fast | --trusted] [--budget N] [--cpu N]",
     .help = "Load FILE (raw bytecode, assembly or .data, see 'userbpf --help'), run it once and\n"
 	    "print r0 as 0x... . The program starts with r1 = a pointer to the memory block and\n"
 	    "r2 = its length in bytes (both 0 without memory), as in bpf_conformance. The kernel-\n"
@@ -237,8 +360,38 @@ const struct cli_command cli_cmd_run = {
 	    "  -v, --verbose        also print, on standard error, the instruction count (checked\n"
 	    "                       engine) and whether r0 matches a .data file's result section\n"
 	    "\n"
+	    "ELF objects (OBJ, recognised by the ELF magic): like the kernel's BPF_PROG_TEST_RUN,\n"
+	    "one run of program NAME on one input. The object is loaded (its maps created with\n"
+	    "their initial contents; only NAME among the programs), the program runs with r1 =\n"
+	    "a pointer to the input bytes and r2 = their length, on the checked engine with the\n"
+	    "map values as regions it may reach, with the kernel's map helpers (map_*, ringbuf_*,\n"
+	    "perf_event_output, ...) and the standard ones. Program-type contexts (struct\n"
+	    "__sk_buff, struct xdp_md, ... built from the input) come in a later issue: for now\n"
+	    "the input bytes are the context as they are. Then it prints the return value (32\n"
+	    "bits, as the kernel reports it), the input bytes if the program changed them, trace\n"
+	    "output (when the trace stream exists), the records of every ring buffer and perf\n"
+	    "event array (consumed, in hex), and the final contents of every map: keys and\n"
+	    "values by their BTF types where the object has BTF (integers in decimal, enums by\n"
+	    "name, structs with field names, arrays, char arrays as strings when printable,\n"
+	    "global data one variable per line), hex otherwise; per-CPU values per slot; queues\n"
+	    "and stacks in the order their values come out; map-in-map values as map ids.\n"
+	    "\n"
+	    "  -p, --prog NAME      the program to run (required for an OBJ)\n"
+	    "  -d, --data F         the input: the bytes of file F (also --mem-file)\n"
+	    "      --data-hex HEX   the input as hex bytes (also --mem); default: no input\n"
+	    "  -r, --repeat N       run N times (the maps keep what every run did) and print the\n"
+	    "                       mean time per run in ns\n"
+	    "  -k, --kernel         run it in the Linux kernel instead (BPF_PROG_TEST_RUN through\n"
+	    "                       the kernel backend), same report; needs bpf() to be allowed\n"
+	    "  -j, --json           one JSON object: {\"object\", \"program\", \"backend\", \"retval\",\n"
+	    "                       \"repeat\", \"duration_ns\", \"data_out\", \"trace\", \"ringbuf\":\n"
+	    "                       [{\"map\", \"records\"}], \"perf_events\", \"maps\": [{\"name\",\n"
+	    "                       \"type\", \"global_data\", \"entries\": [{\"key\", \"value\" or\n"
+	    "                       \"values\" (per CPU)}] or \"values\" (queue, stack)}]}\n"
+	    "\n"
 	    "Exit status: 0 success; 1 the run failed (out-of-bounds access, budget spent, too many\n"
-	    "frames), reported as one line naming the instruction; 2 bad input, bad arguments or a\n"
-	    "refused program ('userbpf: FILE: insn N: ...').\n",
+	    "frames; the kernel refused bpf() or the program), reported as one line naming the\n"
+	    "instruction; 2 bad input, bad arguments or a refused program ('userbpf: FILE: insn N:\n"
+	    "...').\n",
     .main = run_main,
 };

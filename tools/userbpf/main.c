@@ -10,7 +10,7 @@
 #include "cli.h"
 
 /* The subcommands, in the order `userbpf --help` lists them. */
-#define CLI_COMMANDS(X) X(asm) X(disasm) X(run)
+#define CLI_COMMANDS(X) X(asm) X(disasm) X(run) X(prog) X(map)
 
 #define CLI_DECLARE(NAME) extern const struct cli_command cli_cmd_##NAME;
 CLI_COMMANDS(CLI_DECLARE)
@@ -31,7 +31,7 @@ static void print_usage(FILE *f)
 	fprintf(f, "usage: userbpf COMMAND [ARGS...]\n"
 		   "       userbpf help COMMAND | --help | --version\n"
 		   "\n"
-		   "Run, assemble and disassemble eBPF programs (RFC 9669) outside the kernel.\n"
+		   "Run, assemble, disassemble and inspect eBPF programs and objects outside the kernel.\n"
 		   "\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < NR_COMMANDS; i++)
@@ -40,7 +40,8 @@ static void print_usage(FILE *f)
 	fprintf(f, "\n"
 		   "A FILE is raw bytecode (8-byte little-endian instructions), assembly text (the kernel's\n"
 		   "C-like syntax or bpf_conformance's, mixed freely) or a bpf_conformance .data file;\n"
-		   "'-' reads standard input.\n"
+		   "'-' reads standard input. An OBJ is an eBPF ELF object as clang builds it\n"
+		   "(clang -O2 -g -target bpf); disasm and run take one in place of a FILE.\n"
 		   "\n"
 		   "Exit status: 0 success, 1 the program failed at run time, 2 bad input or arguments.\n"
 		   "Errors are one line: 'userbpf: FILE:LINE:COL: what is wrong'.\n");
