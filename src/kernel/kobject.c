@@ -475,6 +475,15 @@ static int kern_load_prog(struct userbpf_kobject *ko, const struct userbpf_objec
 
 	if (!insns)
 		return -ENOMEM;
+	if (userbpf_program__type(p) == USERBPF_PROG_TYPE_UNSPEC) {
+		/* libbpf refuses these too: the kernel has no type to load them as. */
+		kern_err(ko,
+			 "program '%s' (section '%s'): no program type (section name unknown to libbpf's "
+			 "conventions); turn its autoload off to load the rest",
+			 userbpf_program__name(p), userbpf_program__section_name(p));
+		free(insns);
+		return -EINVAL;
+	}
 	if ((err = kern_attach_btf_id(ko, p, &attach_btf_id))) {
 		free(insns);
 		return err;

@@ -503,6 +503,90 @@ TEST(func_and_line_info_loaded)
 	userbpf_object__close(obj);
 }
 
+/* no_btf: maps without type ids, programs without func/line info; still the same results. */
+TEST(no_btf_option)
+{
+	NEED_KERNEL();
+	NEED_OBJ("kern_maps");
+	struct userbpf_object *obj = open_obj("kern_maps");
+	struct userbpf_kobject_opts o = USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = logbuf,
+							  .log_size = sizeof(logbuf), .no_btf = true);
+	struct userbpf_kobject *k = obj ? userbpf_kobject__load(obj, &o) : NULL;
+	CHECK(k);
+	if (k) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		CHECK_EQ_INT(userbpf_kobject__btf_fd(k), -ENOENT);
+		CHECK_EQ_INT(bpf_obj_get_info_by_fd(userbpf_kobject__prog_fd(k, "kmaps_main"), &info, &len),
+			     0);
+		CHECK_EQ_INT(info.nr_func_info, 0);
+		CHECK_EQ_INT(info.nr_line_info, 0);
+	}
+	userbpf_kobject__close(k);
+	userbpf_object__close(obj);
+}
+
+/* A level-2 verifier log grows past a small starting room and is kept whole. */
+TEST(verifier_log_kept_and_grown)
+{
+	NEED_KERNEL();
+	NEED_OBJ("kern_maps");
+	struct userbpf_object *obj = open_obj("kern_maps");
+	struct userbpf_kobject_opts o =
+	    USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = logbuf, .log_size = sizeof(logbuf),
+			      .verifier_log_level = 2, .verifier_log_size = 256);
+	struct userbpf_kobject *k = obj ? userbpf_kobject__load(obj, &o) : NULL;
+	CHECK(k);
+	if (k) {
+		const char *l = userbpf_kobject__verifier_log(k, "kmaps_main");
+		CHECK(l && strlen(l) > 256);
+		CHECK_CONTAINS(l, "processed ");
+		CHECK_STR(userbpf_kobject__verifier_log(k, "global_step"), ""); /* not loaded on its own */
+	}
+	userbpf_kobject__close(k);
+	userbpf_object__close(obj);
+}
+
+/* Many program types and legacy section names, with their expected attach types and flags
+ * (syscall sleepable, xdp.frags, cgroup hooks...); the one of an unknown section is refused by name. */
+TEST(many_program_types)
+{
+	NEED_KERNEL();
+	NEED_OBJ("maps_legacy_ext");
+	struct userbpf_object *obj = open_obj("maps_legacy_ext");
+	struct userbpf_kobject_opts o =
+	    USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = logbuf, .log_size = sizeof(logbuf));
+	struct userbpf_kobject *k;
+	struct userbpf_program *p;
+	int loaded = 0;
+	if (!obj) {
+		CHECK(obj);
+		return;
+	}
+	/* fentry needs kernel support (ftrace direct calls) some kernels lack: off here. */
+	userbpf_program__set_autoload(userbpf_object__find_program_by_name(obj, "p_fentry"), false);
+	k = userbpf_kobject__load(obj, &o);
+	CHECK(!k);
+	CHECK_CONTAINS(logbuf, "program 'p_unknown' (section 'custom_unknown'): no program type");
+	userbpf_program__set_autoload(userbpf_object__find_program_by_name(obj, "p_unknown"), false);
+	k = kload(obj);
+	CHECK(k);
+	userbpf_object__for_each_program(p, obj) loaded +=
+	    userbpf_kobject__prog_fd(k, userbpf_program__name(p)) >= 0;
+	CHECK(loaded >= 25);
+	if (k) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		CHECK_EQ_INT(bpf_obj_get_info_by_fd(userbpf_kobject__prog_fd(k, "p_connect4"), &info, &len),
+			     0);
+		CHECK_EQ_INT(info.type, BPF_PROG_TYPE_CGROUP_SOCK_ADDR);
+	}
+	userbpf_kobject__close(k);
+	userbpf_object__close(obj);
+}
+
 /* Initial `values` slots: map-in-map holds the inner map, prog_array the program. */
 TEST(initial_slots_filled)
 {
