@@ -328,8 +328,9 @@ TEST(kernel_available_says_why)
 
 TEST(load_every_test_object)
 {
-	static const char *const names[] = {"globals",	"globals.v1",  "globals.v2", "globals.v3",
-					    "maps_btf", "maps_legacy", "run",	     "kern_maps"};
+	static const char *const names[] = {"globals",	  "globals.v1", "globals.v2",
+					    "globals.v3", "maps_btf",	"maps_legacy",
+					    "run",	  "kern_maps",	"kern_more"};
 	NEED_KERNEL();
 	NEED_OBJ("kern_maps");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -427,6 +428,33 @@ TEST(diff_kern_maps)
 	maps = compare_all(&b, &entries);
 	CHECK(maps >= 9);
 	fprintf(stderr, "kern_maps: %d runs with equal return values; %d maps, %d entries equal\n", runs,
+		maps, entries);
+	both_close(&b);
+}
+
+/* Map-in-map, stack, bloom filter, per-CPU and LRU per-CPU hashes, a growing hash, a spin lock. */
+TEST(diff_kern_more)
+{
+	NEED_KERNEL();
+	NEED_OBJ("kern_more");
+	struct both b;
+	static const uint64_t xs[] = {4, 9, 4, 6, 1, 3, 12, 9, 7, 5, 2, 8, 15, 6};
+	uint32_t ret, zero = 0;
+	int maps, entries, runs = 0;
+
+	if (both_open(&b, "kern_more")) {
+		CHECK(0);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
+		CHECK_EQ_INT(both_update(&b, "in", &zero, &xs[i]), 0);
+		CHECK_EQ_INT(both_run(&b, "more_main", &ret), 0);
+		CHECK_EQ_INT(both_run(&b, "more_xdp", &ret), 0);
+		runs += 2;
+	}
+	maps = compare_all(&b, &entries);
+	CHECK(maps >= 8);
+	fprintf(stderr, "kern_more: %d runs with equal return values; %d maps, %d entries equal\n", runs,
 		maps, entries);
 	both_close(&b);
 }
@@ -530,6 +558,26 @@ TEST(refusal_is_one_clear_line)
 	userbpf_object__close(obj);
 }
 
+/* fentry & co. take their attach target from the kernel's BTF: a missing one is named. */
+TEST(missing_attach_target_is_named)
+{
+	NEED_KERNEL();
+	NEED_OBJ("kern_attach");
+	struct userbpf_object *obj = open_obj("kern_attach");
+	struct userbpf_kobject_opts o =
+	    USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = logbuf, .log_size = sizeof(logbuf));
+	struct userbpf_kobject *k;
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		SKIP("no /sys/kernel/btf/vmlinux");
+	k = obj ? userbpf_kobject__load(obj, &o) : NULL;
+	CHECK(obj && !k);
+	CHECK_EQ_INT(errno, ESRCH);
+	CHECK_CONTAINS(logbuf, "program 'no_target' (section 'fentry/userbpf_no_such_function'): attach "
+			       "target 'userbpf_no_such_function' is not in the kernel's BTF");
+	userbpf_kobject__close(k);
+	userbpf_object__close(obj);
+}
+
 TEST(test_run_errors_and_data_out)
 {
 	NEED_KERNEL();
@@ -576,7 +624,7 @@ TEST(no_fd_leak_no_pins)
 		}
 	/* A failed load leaves nothing either. */
 	{
-		struct userbpf_object *obj = open_obj("maps_legacy_ext");
+		struct userbpf_object *obj = open_obj("kern_bad");
 		struct userbpf_kobject *k = obj ? userbpf_kobject__load(obj, NULL) : NULL;
 		CHECK(!k);
 		userbpf_object__close(obj);
