@@ -452,7 +452,9 @@ ringbuf events: 1 record
 map recs (hash, 1 entry):
   5: {name = \"alpha\", at = {x = -3, y = 4}, hist = [1, 2, 3], color = GREEN, flag = 1, level = 5, delta = -100}
 map by_key (hash, 1 entry):
-  {port = 80, proto = 6, pad = 0}: 7" || return 1
+  {port = 80, proto = 6, pad = 0}: 7
+map raw (hash, 1 entry):
+  05 00 00 00: 61 62 63 00 01 02" || return 1
 	has_block "map q (queue, 2 values, in the order they come out):
   11
   12
@@ -476,6 +478,7 @@ test_run_json() {
 	expect_json || return 1
 	has_text '{"object":"'"$OBJS"'/cli_run.o","program":"fill","backend":"userbpf","retval":10,"repeat":1,"duration_ns":' || return 1
 	has_text '"data_out":"ee 02 03 04 05","trace":null,"ringbuf":[{"map":"events","records":["0a 00 00 00"]}],"perf_events":[],"maps":[{"name":"recs","type":"hash","global_data":false,"entries":[{"key":5,"value":{"name":"alpha","at":{"x":-3,"y":4},"hist":[1,2,3],"color":"GREEN","flag":1,"level":5,"delta":-100}}]}' || return 1
+	has_text '{"name":"raw","type":"hash","global_data":false,"entries":[{"key":"05 00 00 00","value":"61 62 63 00 01 02"}]}' || return 1
 	has_text '{"name":"q","type":"queue","global_data":false,"values":[11,12]}' || return 1
 	has_text '{"name":".bss","type":"array","global_data":true,"entries":[{"key":0,"value":{"seen":30,"tag":"ok"}}]}'
 }

@@ -1,7 +1,8 @@
 /* cli_run.bpf.c - for tests/cli/test_obj.sh: `userbpf run` on an object whose maps print by their BTF
  * types (structs with char arrays, nested structs, arrays, enums, bitfields, signed values, struct
- * keys), per-CPU values, a queue, ring buffer records, global data with several variables per
- * section, the input bytes as ctx (read and written), a subprogram, and a program that faults. */
+ * keys), values without BTF types in hex, per-CPU values, a queue, ring buffer records, global data
+ * with several variables per section, the input bytes as ctx (read and written), a subprogram, a
+ * program the kernel can run too (fill_k, no ctx access), and a program that faults. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -39,6 +40,14 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, 8);
 } by_key SEC(".maps");
+
+/* sizes without types: printed in hex */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(key_size, 4);
+	__uint(value_size, 6);
+	__uint(max_entries, 2);
+} raw SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -85,7 +94,9 @@ static __always_inline void fill_maps(__u32 s)
 	};
 	struct key2 kk = {.port = 80, .proto = 6};
 	__u64 v = 7, *pc;
+	__u8 bytes[6] = {'a', 'b', 'c', 0, 1, 2};
 
+	bpf_map_update_elem(&raw, &k, bytes, BPF_ANY);
 	bpf_map_update_elem(&recs, &k, &r, BPF_ANY);
 	bpf_map_update_elem(&by_key, &kk, &v, BPF_ANY);
 	pc = bpf_map_lookup_elem(&pcpu, &zero);
