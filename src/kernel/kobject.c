@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "kern.h"
@@ -46,7 +47,8 @@ struct userbpf_kobject {
 	size_t nr_maps;
 	struct kern_prog *progs; /* indexed like the object's programs */
 	size_t nr_progs;
-	char *log_buf; /* the caller's, during load */
+	struct btf *vmlinux; /* the kernel's BTF, read when a program needs an attach target */
+	char *log_buf;	     /* the caller's, during load */
 	size_t log_size;
 };
 
@@ -395,6 +397,67 @@ static bool kern_sleepable(const struct userbpf_program *p)
 	return n > 2 && sec[n - 2] == '.' && sec[n - 1] == 's';
 }
 
+/* The section's word before any '/' is `word`, or `word` followed by '.' and more (xdp.frags/...). */
+static bool kern_sec_is(const char *sec, const char *word)
+{
+	size_t n = strlen(word);
+	return sec && !strncmp(sec, word, n) && (!sec[n] || sec[n] == '/');
+}
+
+/*
+ * Programs attached through the kernel's BTF name their target after the '/': fentry/fexit/fmod_ret
+ * a function, tp_btf a raw tracepoint (typedef btf_trace_NAME), lsm a hook (bpf_lsm_NAME), iter an
+ * iterator (bpf_iter_NAME). Their attach_btf_id is that type's id in vmlinux BTF: 0, or -errno
+ * with the reason logged.
+ */
+static int kern_attach_btf_id(struct userbpf_kobject *ko, const struct userbpf_program *p, uint32_t *id)
+{
+	enum userbpf_prog_type type = userbpf_program__type(p);
+	uint32_t attach = userbpf_program__expected_attach_type(p);
+	const char *sec = userbpf_program__section_name(p), *target = sec ? strchr(sec, '/') : NULL;
+	const char *prefix = "";
+	char name[256];
+	int kind = BTF_KIND_FUNC, r;
+
+	*id = 0;
+	if (type != USERBPF_PROG_TYPE_TRACING && type != USERBPF_PROG_TYPE_LSM)
+		return 0;
+	if (!target || !target[1]) {
+		kern_err(ko, "program '%s' (section '%s'): no attach target after '/' in the section name",
+			 userbpf_program__name(p), sec ? sec : "?");
+		return -EINVAL;
+	}
+	target++;
+	if (type == USERBPF_PROG_TYPE_LSM) {
+		prefix = "bpf_lsm_";
+	} else if (attach == BPF_TRACE_RAW_TP) {
+		prefix = "btf_trace_";
+		kind = BTF_KIND_TYPEDEF;
+	} else if (attach == BPF_TRACE_ITER) {
+		prefix = "bpf_iter_";
+	}
+	snprintf(name, sizeof(name), "%s%s", prefix, target);
+	if (!ko->vmlinux) {
+		ko->vmlinux = btf__load_vmlinux_btf();
+		if (!ko->vmlinux) {
+			r = -errno;
+			kern_err(ko,
+				 "program '%s': attach target '%s' needs the kernel's BTF, which cannot be "
+				 "read: %s",
+				 userbpf_program__name(p), name, strerror(-r));
+			return r;
+		}
+	}
+	r = btf__find_by_name_kind(ko->vmlinux, name, kind);
+	if (r <= 0) {
+		kern_err(ko, "program '%s' (section '%s'): attach target '%s' is not in the kernel's BTF",
+			 userbpf_program__name(p), sec, name);
+		return -ESRCH;
+	}
+	*id = (uint32_t)r;
+	return 0;
+}
+
 static int kern_load_prog(struct userbpf_kobject *ko, const struct userbpf_object *obj,
 			  const struct userbpf_program *p, struct kern_prog *kp,
 			  const struct userbpf_kobject_opts *o)
@@ -407,10 +470,24 @@ static int kern_load_prog(struct userbpf_kobject *ko, const struct userbpf_objec
 	uint32_t nfi = 0, nli = 0, level = o->verifier_log_level ? o->verifier_log_level : 4;
 	size_t log_size = o->verifier_log_size ? o->verifier_log_size : KERN_LOG_DEFAULT;
 	char name[16], tail[400];
+	uint32_t attach_btf_id = 0;
 	int fd, err = 0;
 
 	if (!insns)
 		return -ENOMEM;
+	if (userbpf_program__type(p) == USERBPF_PROG_TYPE_UNSPEC) {
+		/* libbpf refuses these too: the kernel has no type to load them as. */
+		kern_err(ko,
+			 "program '%s' (section '%s'): no program type (section name unknown to libbpf's "
+			 "conventions); turn its autoload off to load the rest",
+			 userbpf_program__name(p), userbpf_program__section_name(p));
+		free(insns);
+		return -EINVAL;
+	}
+	if ((err = kern_attach_btf_id(ko, p, &attach_btf_id))) {
+		free(insns);
+		return err;
+	}
 	memcpy(insns, src, cnt * sizeof(*insns));
 	/* Map references by index become map fds. */
 	for (size_t i = 0; i < cnt; i++) {
@@ -460,6 +537,10 @@ static int kern_load_prog(struct userbpf_kobject *ko, const struct userbpf_objec
 			lo.line_info_rec_size = nli ? sizeof(*li) : 0;
 		}
 		lo.prog_flags = kern_sleepable(p) ? BPF_F_SLEEPABLE : 0;
+		if (userbpf_program__type(p) == USERBPF_PROG_TYPE_XDP &&
+		    kern_sec_is(userbpf_program__section_name(p), "xdp.frags"))
+			lo.prog_flags |= BPF_F_XDP_HAS_FRAGS;
+		lo.attach_btf_id = attach_btf_id;
 		fd = bpf_prog_load((enum bpf_prog_type)userbpf_program__type(p), name,
 				   userbpf_object__license(obj), insns, cnt, &lo);
 		if (fd >= 0) {
@@ -488,12 +569,14 @@ static int kern_load_prog(struct userbpf_kobject *ko, const struct userbpf_objec
 			}
 		}
 		kern_log_tail(kp->log, tail, sizeof(tail));
-		kern_err(ko, "program '%s' (section '%s', type %s): BPF_PROG_LOAD refused: %s (errno %d)%s%s",
+		kern_err(ko,
+			 "program '%s' (section '%s', type %s%s): BPF_PROG_LOAD refused: %s (errno %d)%s%s",
 			 userbpf_program__name(p), userbpf_program__section_name(p),
 			 userbpf_prog_type_name(userbpf_program__type(p))
 			     ? userbpf_prog_type_name(userbpf_program__type(p))
 			     : "?",
-			 strerror(-err), -err, tail[0] ? ": " : "", tail);
+			 attach_btf_id ? ", attach target in kernel BTF" : "", strerror(-err), -err,
+			 tail[0] ? ": " : "", tail);
 		break;
 	}
 	free(insns);
@@ -521,6 +604,7 @@ void userbpf_kobject__close(struct userbpf_kobject *ko)
 	}
 	if (ko->btf_fd >= 0)
 		close(ko->btf_fd);
+	btf__free(ko->vmlinux);
 	free(ko->progs);
 	free(ko->maps);
 	free(ko);
@@ -597,6 +681,8 @@ struct userbpf_kobject *userbpf_kobject__load(const struct userbpf_object *obj,
 	}
 	if ((err = kern_fill_slots(ko, obj, true)))
 		goto fail;
+	btf__free(ko->vmlinux);
+	ko->vmlinux = NULL;
 	ko->log_buf = NULL;
 	ko->log_size = 0;
 	return ko;

@@ -51,8 +51,9 @@ if cc "${san[@]}" "$tmp/hello.c" -o "$tmp/hello_so" $(pkg-config --cflags --libs
 else
 	bad "cannot build against the installed shared library: $(head -n 3 "$tmp/log")"
 fi
+# Static: the archive itself, then what `pkg-config --static` says it needs (libbpf, libelf, ...).
 if cc "${san[@]}" "$tmp/hello.c" -o "$tmp/hello_a" $(pkg-config --cflags userbpf) "$tmp/p/lib/libuserbpf.a" \
-	$(pkg-config --libs-only-other --static userbpf) -lpthread -lm 2>"$tmp/log"; then
+	$(pkg-config --static --libs-only-l userbpf | sed 's/-luserbpf//') 2>"$tmp/log"; then
 	out=$("$tmp/hello_a")
 	[[ "$out" == "0 42 "* ]] && ok || bad "static program printed '$out'"
 else

@@ -328,8 +328,9 @@ TEST(kernel_available_says_why)
 
 TEST(load_every_test_object)
 {
-	static const char *const names[] = {"globals",	"globals.v1",  "globals.v2", "globals.v3",
-					    "maps_btf", "maps_legacy", "run",	     "kern_maps"};
+	static const char *const names[] = {"globals",	  "globals.v1", "globals.v2",
+					    "globals.v3", "maps_btf",	"maps_legacy",
+					    "run",	  "kern_maps",	"kern_more"};
 	NEED_KERNEL();
 	NEED_OBJ("kern_maps");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -431,6 +432,33 @@ TEST(diff_kern_maps)
 	both_close(&b);
 }
 
+/* Map-in-map, stack, bloom filter, per-CPU and LRU per-CPU hashes, a growing hash, a spin lock. */
+TEST(diff_kern_more)
+{
+	NEED_KERNEL();
+	NEED_OBJ("kern_more");
+	struct both b;
+	static const uint64_t xs[] = {4, 9, 4, 6, 1, 3, 12, 9, 7, 5, 2, 8, 15, 6};
+	uint32_t ret, zero = 0;
+	int maps, entries, runs = 0;
+
+	if (both_open(&b, "kern_more")) {
+		CHECK(0);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
+		CHECK_EQ_INT(both_update(&b, "in", &zero, &xs[i]), 0);
+		CHECK_EQ_INT(both_run(&b, "more_main", &ret), 0);
+		CHECK_EQ_INT(both_run(&b, "more_xdp", &ret), 0);
+		runs += 2;
+	}
+	maps = compare_all(&b, &entries);
+	CHECK(maps >= 8);
+	fprintf(stderr, "kern_more: %d runs with equal return values; %d maps, %d entries equal\n", runs,
+		maps, entries);
+	both_close(&b);
+}
+
 TEST(diff_run_object)
 {
 	NEED_KERNEL();
@@ -470,6 +498,90 @@ TEST(func_and_line_info_loaded)
 		CHECK(info.btf_id != 0);
 		CHECK_STR(info.name, "kmaps_main");
 		CHECK(userbpf_kobject__btf_fd(k) >= 0);
+	}
+	userbpf_kobject__close(k);
+	userbpf_object__close(obj);
+}
+
+/* no_btf: maps without type ids, programs without func/line info; still the same results. */
+TEST(no_btf_option)
+{
+	NEED_KERNEL();
+	NEED_OBJ("kern_maps");
+	struct userbpf_object *obj = open_obj("kern_maps");
+	struct userbpf_kobject_opts o = USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = logbuf,
+							  .log_size = sizeof(logbuf), .no_btf = true);
+	struct userbpf_kobject *k = obj ? userbpf_kobject__load(obj, &o) : NULL;
+	CHECK(k);
+	if (k) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		CHECK_EQ_INT(userbpf_kobject__btf_fd(k), -ENOENT);
+		CHECK_EQ_INT(bpf_obj_get_info_by_fd(userbpf_kobject__prog_fd(k, "kmaps_main"), &info, &len),
+			     0);
+		CHECK_EQ_INT(info.nr_func_info, 0);
+		CHECK_EQ_INT(info.nr_line_info, 0);
+	}
+	userbpf_kobject__close(k);
+	userbpf_object__close(obj);
+}
+
+/* A level-2 verifier log grows past a small starting room and is kept whole. */
+TEST(verifier_log_kept_and_grown)
+{
+	NEED_KERNEL();
+	NEED_OBJ("kern_maps");
+	struct userbpf_object *obj = open_obj("kern_maps");
+	struct userbpf_kobject_opts o =
+	    USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = logbuf, .log_size = sizeof(logbuf),
+			      .verifier_log_level = 2, .verifier_log_size = 256);
+	struct userbpf_kobject *k = obj ? userbpf_kobject__load(obj, &o) : NULL;
+	CHECK(k);
+	if (k) {
+		const char *l = userbpf_kobject__verifier_log(k, "kmaps_main");
+		CHECK(l && strlen(l) > 256);
+		CHECK_CONTAINS(l, "processed ");
+		CHECK_STR(userbpf_kobject__verifier_log(k, "global_step"), ""); /* not loaded on its own */
+	}
+	userbpf_kobject__close(k);
+	userbpf_object__close(obj);
+}
+
+/* Many program types and legacy section names, with their expected attach types and flags
+ * (syscall sleepable, xdp.frags, cgroup hooks...); the one of an unknown section is refused by name. */
+TEST(many_program_types)
+{
+	NEED_KERNEL();
+	NEED_OBJ("maps_legacy_ext");
+	struct userbpf_object *obj = open_obj("maps_legacy_ext");
+	struct userbpf_kobject_opts o =
+	    USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = logbuf, .log_size = sizeof(logbuf));
+	struct userbpf_kobject *k;
+	struct userbpf_program *p;
+	int loaded = 0;
+	if (!obj) {
+		CHECK(obj);
+		return;
+	}
+	/* fentry needs kernel support (ftrace direct calls) some kernels lack: off here. */
+	userbpf_program__set_autoload(userbpf_object__find_program_by_name(obj, "p_fentry"), false);
+	k = userbpf_kobject__load(obj, &o);
+	CHECK(!k);
+	CHECK_CONTAINS(logbuf, "program 'p_unknown' (section 'custom_unknown'): no program type");
+	userbpf_program__set_autoload(userbpf_object__find_program_by_name(obj, "p_unknown"), false);
+	k = kload(obj);
+	CHECK(k);
+	userbpf_object__for_each_program(p, obj) loaded +=
+	    userbpf_kobject__prog_fd(k, userbpf_program__name(p)) >= 0;
+	CHECK(loaded >= 25);
+	if (k) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		CHECK_EQ_INT(bpf_obj_get_info_by_fd(userbpf_kobject__prog_fd(k, "p_connect4"), &info, &len),
+			     0);
+		CHECK_EQ_INT(info.type, BPF_PROG_TYPE_CGROUP_SOCK_ADDR);
 	}
 	userbpf_kobject__close(k);
 	userbpf_object__close(obj);
@@ -530,6 +642,26 @@ TEST(refusal_is_one_clear_line)
 	userbpf_object__close(obj);
 }
 
+/* fentry & co. take their attach target from the kernel's BTF: a missing one is named. */
+TEST(missing_attach_target_is_named)
+{
+	NEED_KERNEL();
+	NEED_OBJ("kern_attach");
+	struct userbpf_object *obj = open_obj("kern_attach");
+	struct userbpf_kobject_opts o =
+	    USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = logbuf, .log_size = sizeof(logbuf));
+	struct userbpf_kobject *k;
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		SKIP("no /sys/kernel/btf/vmlinux");
+	k = obj ? userbpf_kobject__load(obj, &o) : NULL;
+	CHECK(obj && !k);
+	CHECK_EQ_INT(errno, ESRCH);
+	CHECK_CONTAINS(logbuf, "program 'no_target' (section 'fentry/userbpf_no_such_function'): attach "
+			       "target 'userbpf_no_such_function' is not in the kernel's BTF");
+	userbpf_kobject__close(k);
+	userbpf_object__close(obj);
+}
+
 TEST(test_run_errors_and_data_out)
 {
 	NEED_KERNEL();
@@ -576,7 +708,7 @@ TEST(no_fd_leak_no_pins)
 		}
 	/* A failed load leaves nothing either. */
 	{
-		struct userbpf_object *obj = open_obj("maps_legacy_ext");
+		struct userbpf_object *obj = open_obj("kern_bad");
 		struct userbpf_kobject *k = obj ? userbpf_kobject__load(obj, NULL) : NULL;
 		CHECK(!k);
 		userbpf_object__close(obj);

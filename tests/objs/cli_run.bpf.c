@@ -1,7 +1,8 @@
 /* cli_run.bpf.c - for tests/cli/test_obj.sh: `userbpf run` on an object whose maps print by their BTF
  * types (structs with char arrays, nested structs, arrays, enums, bitfields, signed values, struct
- * keys), per-CPU values, a queue, ring buffer records, global data with several variables per
- * section, the input bytes as ctx (read and written), a subprogram, and a program that faults. */
+ * keys), values without BTF types in hex, per-CPU values, a queue, ring buffer records, global data
+ * with several variables per section, the input bytes as ctx (read and written), a subprogram, a
+ * program the kernel can run too (fill_k, no ctx access), and a program that faults. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -40,6 +41,14 @@ struct {
 	__uint(max_entries, 8);
 } by_key SEC(".maps");
 
+/* sizes without types: printed in hex */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(key_size, 4);
+	__uint(value_size, 6);
+	__uint(max_entries, 2);
+} raw SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -70,10 +79,9 @@ static __noinline __u32 sum4(const __u8 *d)
 	return d[0] + d[1] + d[2] + d[3];
 }
 
-SEC("socket")
-int fill(struct __sk_buff *ctx)
+/* Everything but the ctx: the same in userbpf and in the kernel (test_obj.sh compares them). */
+static __always_inline void fill_maps(__u32 s)
 {
-	__u8 *d = (__u8 *)ctx;
 	__u32 k = 5, zero = 0, qv = 11;
 	struct rec r = {
 	    .name = "alpha",
@@ -86,8 +94,9 @@ int fill(struct __sk_buff *ctx)
 	};
 	struct key2 kk = {.port = 80, .proto = 6};
 	__u64 v = 7, *pc;
-	__u32 s = sum4(d);
+	__u8 bytes[6] = {'a', 'b', 'c', 0, 1, 2};
 
+	bpf_map_update_elem(&raw, &k, bytes, BPF_ANY);
 	bpf_map_update_elem(&recs, &k, &r, BPF_ANY);
 	bpf_map_update_elem(&by_key, &kk, &v, BPF_ANY);
 	pc = bpf_map_lookup_elem(&pcpu, &zero);
@@ -102,8 +111,24 @@ int fill(struct __sk_buff *ctx)
 	last = offset;
 	tag[0] = 'o';
 	tag[1] = 'k';
+}
+
+SEC("socket")
+int fill(struct __sk_buff *ctx)
+{
+	__u8 *d = (__u8 *)ctx;
+	__u32 s = sum4(d);
+
+	fill_maps(s);
 	d[0] = 0xee; /* LINE-MARK: ctx written */
 	return s;
+}
+
+SEC("socket")
+int fill_k(struct __sk_buff *ctx)
+{
+	fill_maps(10);
+	return 10;
 }
 
 SEC("socket")

@@ -14,9 +14,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "cli.h"
 #include "obj.h"
 #include "run_obj.h"
+#include "userbpf/kernel.h"
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Maps as the report sees them                                                                     */
@@ -48,6 +52,7 @@ struct run_ctx {
 	const struct cli_obj *o;
 	const struct run_obj_args *a;
 	struct json *j;
+	struct userbpf_kobject *kobj; /* --kernel */
 };
 
 static bool is_percpu(enum userbpf_map_type t)
@@ -810,11 +815,185 @@ out:
 /* ---------------------------------------------------------------------------------------------- */
 /* Running in the kernel (--kernel)                                                                 */
 
-static int run_kernel(const struct run_ctx *rc, struct userbpf_program *prog)
+/* Kernel maps: the view's handle is the kobject; maps are reached by name. */
+static const struct userbpf_kobject *km(const struct map_view *v)
 {
+	return v->handle;
+}
+
+static int k_get_next_key(const struct map_view *v, const void *key, void *next)
+{
+	return userbpf_kobject__map_get_next_key(km(v), userbpf_object_map__name(v->def), key, next);
+}
+
+static int k_lookup(const struct map_view *v, const void *key, void *value)
+{
+	return userbpf_kobject__map_lookup(km(v), userbpf_object_map__name(v->def), key, value);
+}
+
+static int k_pop(const struct map_view *v, void *value)
+{
+	return userbpf_kobject__map_lookup_and_delete(km(v), userbpf_object_map__name(v->def), NULL, value);
+}
+
+struct k_ring {
+	userbpf_ring_sample_fn fn;
+	void *cookie;
+	int n;
+};
+
+static int k_ring_sample(void *ctx, void *data, size_t size)
+{
+	struct k_ring *r = ctx;
+	r->n++;
+	return r->fn(r->cookie, data, size);
+}
+
+static int k_ringbuf_consume(const struct map_view *v, userbpf_ring_sample_fn fn, void *cookie)
+{
+	int fd = userbpf_kobject__map_fd(km(v), userbpf_object_map__name(v->def));
+	struct k_ring r = {.fn = fn, .cookie = cookie};
+	struct ring_buffer *rb;
+	int err;
+
+	if (fd < 0)
+		return fd;
+	rb = ring_buffer__new(fd, k_ring_sample, &r, NULL);
+	if (!rb)
+		return -errno;
+	err = ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return err < 0 ? err : r.n;
+}
+
+/* Perf event records reach user space only through perf events opened before the run: not read. */
+static int k_perf_consume(const struct map_view *v, userbpf_perf_sample_fn fn, void *cookie)
+{
+	(void)v;
+	(void)fn;
+	(void)cookie;
+	return -EOPNOTSUPP;
+}
+
+static const char *k_id_name(const struct run_ctx *rc, uint32_t id)
+{
+	struct userbpf_object_map *m;
+	userbpf_object__for_each_map(m, rc->o->obj)
+	{
+		struct bpf_map_info info;
+		uint32_t len = sizeof(info);
+		int fd = userbpf_kobject__map_fd(rc->kobj, userbpf_object_map__name(m));
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.id == id)
+			return userbpf_object_map__name(m);
+	}
+	return NULL;
+}
+
+static unsigned int k_nr_cpus(void)
+{
+	int n = userbpf_kernel_nr_cpus();
+	return n > 0 ? (unsigned int)n : 1;
+}
+
+static const struct map_ops kernel_map_ops = {
+    .get_next_key = k_get_next_key,
+    .lookup = k_lookup,
+    .pop = k_pop,
+    .ringbuf_consume = k_ringbuf_consume,
+    .perf_consume = k_perf_consume,
+    .id_name = k_id_name,
+    .nr_cpus = k_nr_cpus,
+};
+
+/* The verifier log's last non-empty line, for a refused program. */
+static void last_line(const char *log, char *buf, size_t size)
+{
+	const char *end = log + strlen(log), *start;
+	while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > log && start[-1] != '\n')
+		start--;
+	snprintf(buf, size, "%.*s", (int)(end - start), start);
+}
+
+static int run_kernel(struct run_ctx *rc, struct userbpf_program *prog)
+{
+	const struct run_obj_args *a = rc->a;
+	const struct cli_obj *o = rc->o;
+	struct run_result res = {.backend = "kernel"};
+	struct map_view *views = NULL;
+	struct userbpf_kobject *kobj = NULL;
+	uint8_t *out = NULL;
+	size_t nviews, out_size = a->data_len + 4096;
+	char why[512] = "", log[1024] = "", err[512] = "", line[600];
+	int ret = CLI_EXIT_RUNTIME, e;
+
 	(void)prog;
-	cli_err("%s: --kernel: this build has no kernel backend yet", rc->o->name);
-	return CLI_EXIT_RUNTIME;
+	if (userbpf_kernel_available(why, sizeof(why)) != 1) {
+		cli_err("%s: --kernel: %s", o->name, *why ? why : "bpf() is not available");
+		return CLI_EXIT_RUNTIME;
+	}
+	struct userbpf_kobject_opts ko =
+	    USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = log, .log_size = sizeof(log));
+	kobj = userbpf_kobject__load(o->obj, &ko);
+	if (!kobj) {
+		cli_first_line(log, line, sizeof(line));
+		cli_err("%s: --kernel: %s", o->name, *line ? line : strerror(errno));
+		return CLI_EXIT_RUNTIME;
+	}
+	rc->kobj = kobj;
+	out = malloc(out_size);
+	if (!out) {
+		cli_err("out of memory");
+		goto out;
+	}
+	struct userbpf_ktest_run_opts to = USERBPF_OPTS_INIT(
+	    userbpf_ktest_run_opts, .data_in = a->data_len ? a->data : NULL,
+	    .data_size_in = (uint32_t)a->data_len, .data_out = out, .data_size_out = (uint32_t)out_size,
+	    .repeat = (uint32_t)a->repeat, .err_buf = err, .err_size = sizeof(err));
+	e = userbpf_kobject__test_run(kobj, a->prog, &to);
+	if (e) {
+		const char *vlog = userbpf_kobject__verifier_log(kobj, a->prog);
+		cli_first_line(err, line, sizeof(line));
+		if (!*line && vlog && *vlog)
+			last_line(vlog, line, sizeof(line));
+		size_t n = strlen(o->name);
+		if (strncmp(line, o->name, n) == 0 && line[n] == ':') /* already names the object */
+			cli_err("%s: --kernel:%s", o->name, line + n + 1);
+		else
+			cli_err("%s: --kernel: program '%s': %s", o->name, a->prog,
+				*line ? line : strerror(-e));
+		goto out;
+	}
+	res.retval = to.retval;
+	res.runs = a->repeat ? a->repeat : 1;
+	res.ns_per_run = to.duration;
+	res.data_in = a->data;
+	res.data_out = out;
+	/* The kernel's packet out may differ in length; compare and show what it gave back. */
+	res.data_len = to.data_size_out == a->data_len ? a->data_len : 0;
+
+	nviews = userbpf_object__map_cnt(o->obj);
+	views = calloc(nviews ? nviews : 1, sizeof(*views));
+	if (!views) {
+		cli_err("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nviews; i++)
+		views[i] = (struct map_view){.def = userbpf_object__map_by_index(o->obj, i),
+					     .ops = &kernel_map_ops,
+					     .handle = kobj,
+					     .rc = rc};
+	report(rc, &res, views, nviews);
+	ret = CLI_EXIT_OK;
+out:
+	free(views);
+	free(out);
+	userbpf_kobject__close(kobj);
+	rc->kobj = NULL;
+	return ret;
 }
 
 /* ---------------------------------------------------------------------------------------------- */
