@@ -48,7 +48,11 @@ struct userbpf_kobject_opts {
 	uint32_t verifier_log_level;
 	/** Room for each program's kept log (0: 64 KiB, grown up to 16 MiB when the kernel needs it). */
 	size_t verifier_log_size;
-	/** Load no BTF: maps without type ids, programs without func and line info. */
+	/**
+	 * Load no BTF: maps without type ids, programs without func and line info. Without it, a
+	 * BTF the kernel refuses fails the load (with the kernel's reason), rather than being dropped
+	 * silently as libbpf does.
+	 */
 	bool no_btf;
 };
 
