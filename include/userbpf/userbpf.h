@@ -90,7 +90,8 @@ USERBPF_API const char *userbpf_helpers__name(const struct userbpf_helpers *help
 USERBPF_API int userbpf_helpers__add_std(struct userbpf_helpers *helpers);
 /**
  * Register the kernel-numbered helpers that act on the run or the host process rather than on maps:
- * probe_read (4), trace_printk (6), l3/l4_csum_replace (10, 11), get_current_pid_tgid/uid_gid/comm
+ * probe_read (4), trace_printk (6), l3/l4_csum_replace (10, 11), tail_call (12: at most 33 per run,
+ * an empty slot or bad index falls through with r0 = -ENOENT; not from a subprogram), get_current_pid_tgid/uid_gid/comm
  * (14-16), csum_diff (28), probe_read_str (45), probe_read_user/kernel and their _str forms
  * (112-115), snprintf (165), strncmp (182). Reads of host memory are fault-safe (a bad address gives
  * -EFAULT and a zeroed destination); pid/uid/comm are the calling thread's. Kept apart from add_std,
@@ -141,6 +142,12 @@ USERBPF_API struct userbpf_prog *userbpf_prog__load(const struct userbpf_insn *i
 USERBPF_API void userbpf_prog__free(struct userbpf_prog *prog);
 USERBPF_API size_t userbpf_prog__insn_cnt(const struct userbpf_prog *prog);
 USERBPF_API const struct userbpf_insn *userbpf_prog__insns(const struct userbpf_prog *prog);
+/**
+ * The program's id: unique in the process and never reused. It is what a prog_array stores: writing
+ * the id into a slot makes bpf_tail_call (helper 12) reach the program; the slot holds a reference, so
+ * the program lives on after userbpf_prog__free until the slot is cleared.
+ */
+USERBPF_API uint32_t userbpf_prog__id(const struct userbpf_prog *prog);
 
 /** How a run executes. */
 enum userbpf_exec {

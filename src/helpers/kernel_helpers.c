@@ -3,7 +3,8 @@
  * by userbpf_helpers__add_kernel(): fault-safe reads of host memory (probe_read and its _user,
  * _kernel and _str forms), current pid/tgid, uid/gid and comm of the calling thread, trace_printk
  * and snprintf (the kernel's format rules), strncmp, and the checksum helpers csum_diff and
- * l3/l4_csum_replace (on the run's packet: opts->packet, else ctx).
+ * l3/l4_csum_replace (on the run's packet: opts->packet, else ctx); tail_call (12) is registered
+ * here and carried out by the engines (see vm_tail_call_target).
  *
  * Host memory is read with process_vm_readv() on the own process, so a bad address gives -EFAULT
  * (and a zeroed destination, as the kernel does) instead of a crash.
@@ -512,6 +513,7 @@ int userbpf_helpers__add_kernel(struct userbpf_helpers *helpers)
 	    {6, "trace_printk", h_trace_printk},
 	    {10, "l3_csum_replace", h_l3_csum_replace},
 	    {11, "l4_csum_replace", h_l4_csum_replace},
+	    {12, "tail_call", vm_helper_tail_call},
 	    {14, "get_current_pid_tgid", h_get_current_pid_tgid},
 	    {15, "get_current_uid_gid", h_get_current_uid_gid},
 	    {16, "get_current_comm", h_get_current_comm},

@@ -76,6 +76,7 @@ int interp_run(const struct userbpf_prog *prog, const struct vm_run *run, uint64
 	uint8_t stack[USERBPF_MAX_FRAMES * USERBPF_STACK_SIZE] __attribute__((aligned(16)));
 	struct frame frames[USERBPF_MAX_FRAMES];
 	int depth = 0;
+	uint32_t tail_calls = 0;
 	uint64_t reg[16] = {0};
 	const struct vm_insn *pc = prog->code;
 	const uint8_t *pkt = run->pkt;
@@ -210,6 +211,21 @@ dispatch:
 			    .cookie = h->cookie, .run = run->opts, .prog = prog};
 			reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &call);
 			vmnext;
+		}
+		vmcase(TAIL_CALL)
+		{
+			/* bpf_tail_call: run the target from its first instruction on this frame, r1 kept.
+			 * From a subprogram it is not supported and falls through. */
+			const struct userbpf_prog *t = NULL;
+			if (depth)
+				reg[0] = (uint64_t)(int64_t)-EOPNOTSUPP;
+			else
+				t = vm_tail_call_target(reg[2], reg[3], &tail_calls, true, &reg[0]);
+			if (!t)
+				vmnext;
+			prog = t;
+			pc = t->code;
+			vmdispatch();
 		}
 		vmcase(CALL_LOCAL)
 		{

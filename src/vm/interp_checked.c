@@ -140,6 +140,7 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 	const uint16_t *ops = prog->ops;
 	const uint64_t budget = run->budget;
 	uint64_t n = 0;
+	uint32_t tail_calls = 0;
 	size_t pc = 0;
 	int err = 0;
 
@@ -268,6 +269,22 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 
 		case ISA_OP_CALL: {
 			const struct vm_helper *h = &prog->helpers[prog->code[pc].imm];
+			if (h->fn == vm_helper_tail_call) {
+				/* bpf_tail_call: the target runs from insn 0 on this frame, r1 kept; from a
+				 * subprogram it is not supported and falls through. */
+				const struct userbpf_prog *t = NULL;
+				if (st.depth)
+					reg[0] = (uint64_t)(int64_t)-EOPNOTSUPP;
+				else
+					t = vm_tail_call_target(reg[2], reg[3], &tail_calls, false, &reg[0]);
+				if (t) {
+					prog = st.prog = t;
+					insns = t->insns;
+					ops = t->ops;
+					pc = (size_t)-1; /* the pc++ below makes it 0 */
+				}
+				break;
+			}
 			const struct userbpf_call call = {
 			    .cookie = h->cookie, .run = run->opts, .prog = prog};
 			reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &call);

@@ -183,6 +183,12 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 			if (slot < 0)
 				return (int)slot;
 			r->imm = (int32_t)slot;
+			if (e->fn == vm_helper_tail_call) {
+				r->h.op = VM_OP_TAIL_CALL;
+				if (labels)
+					r->h.label = labels[VM_OP_TAIL_CALL];
+				continue;
+			}
 			break;
 		}
 		case ISA_KIND_CALL_LOCAL:
@@ -328,6 +334,8 @@ struct userbpf_prog *userbpf_prog__load(const struct userbpf_insn *insns, size_t
 		err = predecode(prog, helpers, maps);
 	if (!err)
 		err = hold_maps(prog, maps);
+	if (!err)
+		err = vm_prog_register(prog);
 	if (err) {
 		userbpf_prog__free(prog);
 		errno = -err;
@@ -342,8 +350,11 @@ nomem:
 
 void userbpf_prog__free(struct userbpf_prog *prog)
 {
-	if (!prog)
-		return;
+	vm_prog_put(prog);
+}
+
+void vm_prog_destroy(struct userbpf_prog *prog)
+{
 	free(prog->insns);
 	free(prog->ops);
 	free(prog->code);
@@ -353,6 +364,34 @@ void userbpf_prog__free(struct userbpf_prog *prog)
 	free(prog->maps);
 	free(prog->map_regions);
 	free(prog);
+}
+
+uint64_t vm_helper_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			     const struct userbpf_call *call)
+{
+	/* Never called by the engines, which turn calls to it into tail calls. */
+	return (uint64_t)(int64_t)-EOPNOTSUPP;
+}
+
+const struct userbpf_prog *vm_tail_call_target(uint64_t r2, uint64_t r3, uint32_t *cnt, bool fast,
+					       uint64_t *r0)
+{
+	struct userbpf_map *m = (struct userbpf_map *)(uintptr_t)r2;
+	*r0 = (uint64_t)(int64_t)-ENOENT;
+	if (!m || userbpf_map__type(m) != USERBPF_MAP_TYPE_PROG_ARRAY ||
+	    (uint32_t)r3 >= userbpf_map__max_entries(m))
+		return NULL;
+	if (*cnt >= VM_MAX_TAIL_CALLS)
+		return NULL;
+	++*cnt;
+	const struct userbpf_prog *p = map_prog_array_get(m, (uint32_t)r3);
+	if (!p)
+		return NULL;
+	if (fast && !(p->flags & USERBPF_PROG_F_TRUSTED) && !p->proven) {
+		*r0 = (uint64_t)(int64_t)-EPERM;
+		return NULL;
+	}
+	return p;
 }
 
 size_t userbpf_prog__insn_cnt(const struct userbpf_prog *prog)

@@ -21,6 +21,7 @@
  */
 #define VM_SUPER_OPS(S)                                                                                      \
 	S(MOV_ADD_X) /* rA = rB; rA += rC                 (clang's address computation) */                   \
+	S(TAIL_CALL) /* call 12 (bpf_tail_call) when the registered helper is userbpf's */                   \
 	VM_SUPER_MEM(S, LDXB)                                                                                \
 	VM_SUPER_MEM(S, LDXH)                                                                                \
 	VM_SUPER_MEM(S, LDXW)                                                                                \
@@ -105,6 +106,8 @@ struct userbpf_prog {
 	uint32_t nr_maps;
 	struct userbpf_region *map_regions; /* values reached by lddw src 6: checked-engine regions */
 	uint32_t nr_map_regions;
+	uint32_t id;	 /* unique, never reused (prog_ids.c); 0 until registered */
+	uint32_t refcnt; /* the host's handle + prog_array slots; under prog_ids.c's lock */
 };
 
 /* ---- opts access (libbpf style): fields past opts->sz read as their default ---------------------- */
@@ -145,6 +148,28 @@ struct vm_run {
 	char *err_buf;
 	size_t err_size;
 };
+
+/* ---- prog_ids.c ------------------------------------------------------------------------------- */
+
+/* Give a loaded program its id and first reference, and make prog_array ids resolve. 0 or -errno. */
+USERBPF_HIDDEN int vm_prog_register(struct userbpf_prog *prog);
+/* Drop a reference; the last one frees the program (vm_prog_destroy). */
+USERBPF_HIDDEN void vm_prog_put(struct userbpf_prog *prog);
+/* Free a program's memory (prog.c). */
+USERBPF_HIDDEN void vm_prog_destroy(struct userbpf_prog *prog);
+
+/* Most tail calls in one run (the kernel's MAX_TAIL_CALL_CNT). */
+#define VM_MAX_TAIL_CALLS 33
+/* The bpf_tail_call helper as registered: calls to it become tail calls in both engines. */
+USERBPF_HIDDEN uint64_t vm_helper_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+					    const struct userbpf_call *call);
+/*
+ * The program a tail call from `cur` (r2 = prog_array, r3 = index) jumps to, or NULL to fall through
+ * with *r0 set to the error. Counts the call in *cnt as the kernel does (an index in range counts,
+ * even for an empty slot). `fast`: the target must be allowed on the fast engine.
+ */
+USERBPF_HIDDEN const struct userbpf_prog *vm_tail_call_target(uint64_t r2, uint64_t r3, uint32_t *cnt,
+							      bool fast, uint64_t *r0);
 
 /* ---- interp.c: the fast interpreter ------------------------------------------------------------- */
 
