@@ -849,6 +849,8 @@ TEST(superinstruction_coverage)
 	};
 	int missing = 0;
 	for (int op = ISA_NR_OPS; op < VM_NR_OPS; op++) {
+		if (op == VM_OP_TAIL_CALL) /* not a fused form: test_tail_call.c runs it */
+			continue;
 		if (!super_seen[op]) {
 			fprintf(stderr, "superinstruction %s was never run\n", names[op]);
 			missing++;
