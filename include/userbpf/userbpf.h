@@ -88,6 +88,17 @@ USERBPF_API int userbpf_helpers__add(struct userbpf_helpers *helpers, uint32_t i
 USERBPF_API const char *userbpf_helpers__name(const struct userbpf_helpers *helpers, uint32_t id);
 /** Register the helpers of the kernel's numbering that need no maps or context (ktime_get_ns, ...). */
 USERBPF_API int userbpf_helpers__add_std(struct userbpf_helpers *helpers);
+/**
+ * Register the kernel-numbered helpers that act on the run or the host process rather than on maps:
+ * probe_read (4), trace_printk (6), l3/l4_csum_replace (10, 11), get_current_pid_tgid/uid_gid/comm
+ * (14-16), csum_diff (28), probe_read_str (45), probe_read_user/kernel and their _str forms
+ * (112-115), snprintf (165), strncmp (182). Reads of host memory are fault-safe (a bad address gives
+ * -EFAULT and a zeroed destination); pid/uid/comm are the calling thread's. Kept apart from add_std,
+ * which stays free of anything touching host memory or identity.
+ */
+USERBPF_API int userbpf_helpers__add_kernel(struct userbpf_helpers *helpers);
+/** The kernel's name of helper `id` ("bpf_trace_printk" for 6), or NULL for a number the kernel lacks. */
+USERBPF_API const char *userbpf_helper_kernel_name(uint32_t id);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Programs                                                                                          */
@@ -166,6 +177,12 @@ struct userbpf_run_opts {
 	/** Out: why a run failed (checked engine), one line naming the instruction. May be NULL. */
 	char *err_buf;
 	size_t err_size;
+	/**
+	 * Where bpf_trace_printk sends its lines: trace_fn(trace_cookie, line, len), the line without
+	 * its trailing newline (len = strlen(line)). NULL: each line goes to stderr with a newline.
+	 */
+	void (*trace_fn)(void *cookie, const char *line, size_t len);
+	void *trace_cookie;
 };
 
 /**

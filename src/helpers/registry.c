@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "userbpf/maps.h"
 #include "vm/vm.h"
 
 struct userbpf_helpers {
@@ -145,11 +146,11 @@ static uint64_t get_prandom_u32(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t 
 	return (uint32_t)((x * 0x2545f4914f6cdd1du) >> 32);
 }
 
-/* userbpf has no CPUs of its own: every run is on "processor 0". */
+/* The per-CPU slot of the calling thread (userbpf_this_cpu()), the one per-CPU maps use. */
 static uint64_t get_smp_processor_id(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 				     const struct userbpf_call *call)
 {
-	return 0;
+	return userbpf_this_cpu();
 }
 
 int userbpf_helpers__add_std(struct userbpf_helpers *helpers)

@@ -204,8 +204,18 @@ int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu
 				       f->kind == ISA_KIND_CALL_LOCAL ? "local call" : "jump", target);
 			break;
 		case ISA_KIND_CALL_HELPER:
-			if (in->imm < 0 || !helpers_find(helpers, (uint32_t)in->imm))
-				refuse(&v, i, "unknown helper %d", in->imm);
+			if (in->imm < 0 || !helpers_find(helpers, (uint32_t)in->imm)) {
+				const char *kn =
+				    in->imm > 0 ? userbpf_helper_kernel_name((uint32_t)in->imm) : NULL;
+				if (kn)
+					refuse(&v, i, "helper %d (%s) is not provided by this host", in->imm,
+					       kn);
+				else
+					refuse(
+					    &v, i,
+					    "unknown helper %d (not a kernel helper number, not registered)",
+					    in->imm);
+			}
 			break;
 		case ISA_KIND_LDDW:
 			if ((in->src_reg == BPF_PSEUDO_MAP_IDX || in->src_reg == BPF_PSEUDO_MAP_IDX_VALUE) &&

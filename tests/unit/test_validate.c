@@ -54,7 +54,7 @@ TEST(message_format)
 	CHECK_EQ_INT(load_err(P(I_RAW(0x07, 0, 1, 0, 1), I_EXIT()), 2, 0, NULL), EINVAL);
 	CHECK_STR(logbuf, "insn 0: .insn 0x0000000100001007: src_reg must be 0\n");
 	CHECK_EQ_INT(load_err(P(I_LDX(BPF_W, 0, 1, 4), I_CALL(42), I_EXIT()), 3, 0, NULL), EINVAL);
-	CHECK_STR(logbuf, "insn 1: call 42: unknown helper 42\n");
+	CHECK_STR(logbuf, "insn 1: call 42: helper 42 (bpf_get_numa_node_id) is not provided by this host\n");
 }
 
 TEST(accepts_valid)
@@ -180,11 +180,13 @@ static uint64_t nop_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, u
 
 TEST(helper_ids)
 {
-	REFUSED(0, "unknown helper 42", I_CALL(42), I_EXIT());
-	REFUSED(0, "unknown helper -1", I_CALL(-1), I_EXIT());
+	REFUSED(0, "helper 42 (bpf_get_numa_node_id) is not provided by this host", I_CALL(42), I_EXIT());
+	REFUSED(0, "unknown helper -1 (not a kernel helper number, not registered)", I_CALL(-1), I_EXIT());
+	REFUSED(0, "helper 6 (bpf_trace_printk) is not provided by this host", I_CALL(6), I_EXIT());
+	REFUSED(0, "unknown helper 5000 (not a kernel helper number, not registered)", I_CALL(5000), I_EXIT());
 	struct userbpf_helpers *h = userbpf_helpers__new();
 	CHECK_EQ_INT(userbpf_helpers__add(h, 41, "f", nop_helper, NULL), 0);
-	REFUSED_AT(0, h, 0, "unknown helper 42", I_CALL(42), I_EXIT());
+	REFUSED_AT(0, h, 0, "helper 42 (bpf_get_numa_node_id) is not provided by this host", I_CALL(42), I_EXIT());
 	CHECK_EQ_INT(load_err(P(I_CALL(41), I_EXIT()), 2, 0, h), 0);
 	userbpf_helpers__free(h);
 }
