@@ -5,7 +5,9 @@
  * fast interpreter) and in Linux (userbpf_kobject__load, timed by BPF_PROG_TEST_RUN with repeat).
  * Both get the same prefilled maps. Each program does OPS map operations per run; a cell is
  * (median ns per run - median ns per run of `base`, the same loop without map operations) / OPS.
- * Every run's return value is compared between the engines: a difference prints FAIL and exits 1.
+ * Results are checked: the last run's return value (a sum of the values found, or the count of
+ * successful updates) must be the same in both engines and equal what the host computes from the
+ * prefill; a difference prints FAIL and exits 1.
  *
  * Usage: bench_maps [--json] [-t SECONDS_PER_CELL] [-o OBJECT]
  */
@@ -113,6 +115,42 @@ static int prefill(update_fn update, void *ctx)
 			return err;
 	}
 	return 0;
+}
+
+/* What each program must return, computed on the host from the prefill (0: not checked here). */
+static uint32_t expected(const char *prog)
+{
+	uint64_t sum = 0;
+	uint32_t i, j;
+
+	if (!strcmp(prog, "base"))
+		for (i = 0; i < OPS; i++)
+			sum += i * 7;
+	else if (!strcmp(prog, "array_lookup"))
+		for (i = 0; i < OPS; i++)
+			sum += (uint64_t)((i * 7) & 255) * 3 + 1;
+	else if (!strcmp(prog, "hash_lookup_prog"))
+		for (i = 0; i < OPS; i++)
+			sum += i * 7 < 1024 ? (uint64_t)i * 7 * 5 + 1 : 0;
+	else if (!strcmp(prog, "lpm_lookup_prog"))
+		for (i = 0; i < OPS; i++) { /* longest of the prefixes (a later duplicate wins) */
+			uint32_t addr = 0x0a000000u | ((i * 2654435761u) >> 8), best = 0;
+			uint64_t v = 0;
+
+			for (j = 0; j < 600; j++) {
+				uint32_t plen = 8 + j % 25, mask = plen == 32 ? ~0u : ~(~0u >> plen);
+
+				if (((0x0a000000u | ((j * 2654435761u) >> 8)) & mask) == (addr & mask) &&
+				    plen >= best) {
+					best = plen;
+					v = (uint64_t)plen << 16 | j;
+				}
+			}
+			sum += v;
+		}
+	else
+		return 0;
+	return (uint32_t)sum;
 }
 
 static int ub_update(void *ctx, const char *name, const void *key, const void *val)
@@ -277,6 +315,13 @@ int main(int argc, char **argv)
 		}
 	}
 	for (b = 0; b < NBENCH; b++) {
+		uint32_t want = expected(benches[b].prog);
+
+		if (want && ub_ret[b] != want) {
+			printf("FAIL: %s: userbpf returned %u, expected %u\n", benches[b].prog, ub_ret[b],
+			       want);
+			failed = 1;
+		}
 		if (benches[b].all_ok && ub_ret[b] != OPS) {
 			printf("FAIL: %s: %u of %u operations succeeded in userbpf\n", benches[b].prog,
 			       ub_ret[b], OPS);
