@@ -93,7 +93,8 @@ USERBPF_API int userbpf_helpers__add_std(struct userbpf_helpers *helpers);
  * probe_read (4), trace_printk (6), l3/l4_csum_replace (10, 11), tail_call (12: at most 33 per run,
  * an empty slot or bad index falls through with r0 = -ENOENT; not from a subprogram), get_current_pid_tgid/uid_gid/comm
  * (14-16), csum_diff (28), probe_read_str (45), probe_read_user/kernel and their _str forms
- * (112-115), snprintf (165), strncmp (182). Reads of host memory are fault-safe (a bad address gives
+ * (112-115), snprintf (165), loop (181: the callback is an `lddw src=4` function address; at most
+ * 1<<23 iterations; a failing callback ends the run), strncmp (182). Reads of host memory are fault-safe (a bad address gives
  * -EFAULT and a zeroed destination); pid/uid/comm are the calling thread's. Kept apart from add_std,
  * which stays free of anything touching host memory or identity.
  */

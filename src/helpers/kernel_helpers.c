@@ -339,6 +339,33 @@ static uint64_t h_snprintf(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, u
 	return RET(n + 1);
 }
 
+/* ---- bpf_loop --------------------------------------------------------------------------------- */
+
+/* The kernel's BPF_MAX_LOOPS. */
+#define LOOP_MAX (1u << 23)
+
+/* bpf_loop(nr, callback, ctx, flags): callback(i, ctx) for i < nr until it returns non-zero;
+ * the number of iterations done (the stopping one included). */
+static uint64_t h_loop(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+		       const struct userbpf_call *c)
+{
+	uint32_t nr = (uint32_t)r1;
+	if (r4)
+		return RET(-EINVAL);
+	if (nr > LOOP_MAX)
+		return RET(-E2BIG);
+	for (uint32_t i = 0; i < nr; i++) {
+		const uint64_t args[5] = {i, r3, 0, 0, 0};
+		uint64_t ret;
+		int err = vm_call_func(c, r2, args, &ret);
+		if (err)
+			return RET(err);
+		if (ret)
+			return i + 1;
+	}
+	return nr;
+}
+
 /* ---- checksums ------------------------------------------------------------------------------- */
 
 static uint32_t csum_add(uint32_t a, uint32_t b)
@@ -524,6 +551,7 @@ int userbpf_helpers__add_kernel(struct userbpf_helpers *helpers)
 	    {114, "probe_read_user_str", h_probe_read_str},
 	    {115, "probe_read_kernel_str", h_probe_read_str},
 	    {165, "snprintf", h_snprintf},
+	    {181, "loop", h_loop},
 	    {182, "strncmp", h_strncmp},
 	};
 	if (!helpers)

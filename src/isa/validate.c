@@ -225,6 +225,21 @@ int validate_prog(const struct userbpf_insn *insns, size_t cnt, unsigned int cpu
 				    check_map_ref(in, &insns[i + 1], maps, nr_maps, buf, sizeof(buf));
 				if (bad)
 					refuse(&v, i, "%s", bad);
+			} else if (in->src_reg == BPF_PSEUDO_FUNC) {
+				/* a callback's address (bpf_loop): like a local call's target */
+				target = (int64_t)i + 1 + in->imm;
+				if (target < 0 || target >= (int64_t)cnt)
+					refuse(&v, i,
+					       "function target %" PRId64 " is outside the program (0..%zu)",
+					       target, cnt - 1);
+				else if (ops[target] == ISA_NR_OPS)
+					refuse(&v, i,
+					       "function target %" PRId64 " is the second slot of an lddw",
+					       target);
+				else if (insns[i + 1].imm != 0)
+					refuse(&v, i,
+					       "a function address (src_reg 4) must have 0 in the second "
+					       "slot's imm");
 			} else if (in->src_reg != 0)
 				refuse(&v, i, "lddw src_reg %u (%s) needs the object loader", in->src_reg,
 				       pseudo_name(in->src_reg));

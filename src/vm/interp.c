@@ -54,6 +54,15 @@ static const void *const *label_table;
  */
 int interp_run(const struct userbpf_prog *prog, const struct vm_run *run, uint64_t *retval)
 {
+	if (!prog)
+		return interp_exec(NULL, NULL, 0, NULL, NULL);
+	struct vm_env env = {.run = run};
+	return interp_exec(prog, &env, 0, NULL, retval);
+}
+
+int interp_exec(const struct userbpf_prog *prog, struct vm_env *env, size_t start, const uint64_t *args,
+		uint64_t *retval)
+{
 #ifndef USERBPF_DISPATCH_SWITCH
 	static const void *const labels[VM_NR_OPS] = {
 #define X(ID, CODE, VAR, VAL, KIND, CPU, GROUP, MNEM) [VM_OP_##ID] = &&op_##ID,
@@ -78,12 +87,17 @@ int interp_run(const struct userbpf_prog *prog, const struct vm_run *run, uint64
 	int depth = 0;
 	uint32_t tail_calls = 0;
 	uint64_t reg[16] = {0};
-	const struct vm_insn *pc = prog->code;
+	const struct vm_run *run = env->run;
+	const struct vm_insn *pc = prog->code + start;
 	const uint8_t *pkt = run->pkt;
 	size_t pkt_size = run->pkt_size;
 
-	reg[1] = (uint64_t)(uintptr_t)run->ctx;
-	reg[2] = run->ctx_size;
+	if (args)
+		memcpy(&reg[1], args, 5 * sizeof(reg[0]));
+	else {
+		reg[1] = (uint64_t)(uintptr_t)run->ctx;
+		reg[2] = run->ctx_size;
+	}
 	reg[10] = (uint64_t)(uintptr_t)(stack + sizeof(stack));
 
 #define DST reg[pc->dst]
@@ -207,9 +221,9 @@ dispatch:
 		{
 			/* imm was turned into an index of the helpers resolved at load time. */
 			const struct vm_helper *h = &prog->helpers[IMM];
-			const struct userbpf_call call = {
-			    .cookie = h->cookie, .run = run->opts, .prog = prog};
-			reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &call);
+			const struct vm_call call = {
+			    .pub = {.cookie = h->cookie, .run = run->opts, .prog = prog}, .env = env};
+			reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &call.pub);
 			vmnext;
 		}
 		vmcase(TAIL_CALL)
@@ -217,7 +231,7 @@ dispatch:
 			/* bpf_tail_call: run the target from its first instruction on this frame, r1 kept.
 			 * From a subprogram it is not supported and falls through. */
 			const struct userbpf_prog *t = NULL;
-			if (depth)
+			if (depth || env->nest)
 				reg[0] = (uint64_t)(int64_t)-EOPNOTSUPP;
 			else
 				t = vm_tail_call_target(reg[2], reg[3], &tail_calls, true, &reg[0]);
@@ -243,7 +257,7 @@ dispatch:
 		{
 			if (depth == 0) {
 				*retval = reg[0];
-				return 0;
+				return env->err;
 			}
 			struct frame *f = &frames[--depth];
 			memcpy(&reg[6], f->saved, sizeof(f->saved));
@@ -285,7 +299,8 @@ dispatch:
 #undef ATOMIC_HANDLER
 
 		/* Map forms (src 5/6) carry the map pointer or value address resolved at load in the second
-		 * record; the other pseudo forms are refused at load and share the handler to fill the table.
+		 * record, a function address (src 4) its instruction index; the other pseudo forms are
+		 * refused at load and share the handler to fill the table.
 		 */
 		vmcase(LDDW) vmcase(LDDW_MAP_FD) vmcase(LDDW_MAP_VALUE) vmcase(LDDW_VAR_ADDR)
 		    vmcase(LDDW_CODE_ADDR) vmcase(LDDW_MAP_IDX) vmcase(LDDW_MAP_IDX_VALUE)
@@ -302,7 +317,7 @@ dispatch:
 		int64_t o = SEM_PKT_OFF(IND, SRC, IMM);                                                      \
 		if (o < 0 || (uint64_t)o + (SIZE) > pkt_size) {                                              \
 			*retval = 0;                                                                         \
-			return 0;                                                                            \
+			return env->err;                                                                     \
 		}                                                                                            \
 		reg[0] = sem_load_be(pkt + o, SIZE);                                                         \
 		vmnext;                                                                                      \

@@ -26,6 +26,7 @@ struct cstate {
 	const struct vm_run *run;
 	uint8_t *stack;
 	int depth;
+	const struct cstate *parent; /* the run a callback was called from: its stacks stay reachable */
 };
 
 static int fail(const struct cstate *st, size_t pc, int err, const char *fmt, ...)
@@ -58,10 +59,12 @@ static inline bool inside(uint64_t addr, unsigned size, uintptr_t base, size_t l
 static void *check_mem(const struct cstate *st, uint64_t addr, unsigned size, bool write, bool *ro)
 {
 	/* Frame k's stack is [top - (k + 1) * 512, top - k * 512): frames 0..depth are live. */
-	uintptr_t top = (uintptr_t)st->stack + USERBPF_MAX_FRAMES * USERBPF_STACK_SIZE;
-	size_t live = (size_t)(st->depth + 1) * USERBPF_STACK_SIZE;
-	if (inside(addr, size, top - live, live))
-		return (void *)(uintptr_t)addr;
+	for (const struct cstate *s = st; s; s = s->parent) {
+		uintptr_t top = (uintptr_t)s->stack + USERBPF_MAX_FRAMES * USERBPF_STACK_SIZE;
+		size_t live = (size_t)(s->depth + 1) * USERBPF_STACK_SIZE;
+		if (inside(addr, size, top - live, live))
+			return (void *)(uintptr_t)addr;
+	}
 	const struct vm_run *run = st->run;
 	if (run->ctx && inside(addr, size, (uintptr_t)run->ctx, run->ctx_size))
 		return (void *)(uintptr_t)addr;
@@ -132,23 +135,39 @@ struct frame {
 int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run, uint64_t *retval,
 		       uint64_t *count)
 {
+	struct vm_env env = {.run = run, .checked = true};
+	int err = interp_checked_exec(prog, &env, 0, NULL, retval);
+	*count = env.count;
+	return err;
+}
+
+int interp_checked_exec(const struct userbpf_prog *prog, struct vm_env *env, size_t start,
+			const uint64_t *args, uint64_t *retval)
+{
+	const struct vm_run *run = env->run;
 	uint8_t stack[USERBPF_MAX_FRAMES * USERBPF_STACK_SIZE] __attribute__((aligned(16)));
 	struct frame frames[USERBPF_MAX_FRAMES];
-	struct cstate st = {.prog = prog, .run = run, .stack = stack};
+	struct cstate st = {.prog = prog, .run = run, .stack = stack, .parent = env->cstate};
+	const void *saved_cstate = env->cstate;
 	uint64_t reg[ISA_NR_REGS] = {0};
 	const struct userbpf_insn *insns = prog->insns;
 	const uint16_t *ops = prog->ops;
 	const uint64_t budget = run->budget;
-	uint64_t n = 0;
+	uint64_t n = env->count;
 	uint32_t tail_calls = 0;
-	size_t pc = 0;
+	size_t pc = start;
 	int err = 0;
 
 	/* Cleared so a read of never-written stack gives zeros, never host data. */
 	memset(stack, 0, sizeof(stack));
-	reg[1] = (uint64_t)(uintptr_t)run->ctx;
-	reg[2] = run->ctx_size;
+	if (args)
+		memcpy(&reg[1], args, 5 * sizeof(reg[0]));
+	else {
+		reg[1] = (uint64_t)(uintptr_t)run->ctx;
+		reg[2] = run->ctx_size;
+	}
 	reg[10] = (uint64_t)(uintptr_t)(stack + sizeof(stack));
+	env->cstate = &st;
 
 	uint64_t fault_addr = 0;
 	unsigned fault_size = 0;
@@ -273,7 +292,7 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 				/* bpf_tail_call: the target runs from insn 0 on this frame, r1 kept; from a
 				 * subprogram it is not supported and falls through. */
 				const struct userbpf_prog *t = NULL;
-				if (st.depth)
+				if (st.depth || env->nest)
 					reg[0] = (uint64_t)(int64_t)-EOPNOTSUPP;
 				else
 					t = vm_tail_call_target(reg[2], reg[3], &tail_calls, false, &reg[0]);
@@ -285,9 +304,15 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 				}
 				break;
 			}
-			const struct userbpf_call call = {
-			    .cookie = h->cookie, .run = run->opts, .prog = prog};
-			reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &call);
+			const struct vm_call call = {
+			    .pub = {.cookie = h->cookie, .run = run->opts, .prog = prog}, .env = env};
+			env->count = n;
+			reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &call.pub);
+			n = env->count;
+			if (env->err) { /* a callback failed: its message is in err_buf */
+				err = env->err;
+				goto out;
+			}
 			break;
 		}
 		case ISA_OP_CALL_LOCAL: {
@@ -346,6 +371,7 @@ int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run
 			break;
 		case ISA_OP_LDDW_MAP_IDX:
 		case ISA_OP_LDDW_MAP_IDX_VALUE: /* map pointer or value address, resolved at load */
+		case ISA_OP_LDDW_CODE_ADDR:	/* function: its instruction index */
 			DST = st.prog->code[pc + 1].h.u64;
 			pc++;
 			break;
@@ -379,7 +405,8 @@ efault:
 		err = fail(&st, pc, -EFAULT, "%s of %u bytes at 0x%" PRIx64 " is outside every region",
 			   fault_write ? "write" : "read", fault_size, fault_addr);
 out:
-	*count = n;
+	env->count = n;
+	env->cstate = saved_cstate;
 	return err;
 #undef DST
 #undef SRC

@@ -165,6 +165,17 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 			else if (first->src_reg == BPF_PSEUDO_MAP_IDX_VALUE)
 				code[i].h.u64 =
 				    (uintptr_t)map_array_base(maps[first->imm]) + (uint32_t)in->imm;
+			else if (first->src_reg == BPF_PSEUDO_FUNC) {
+				/* a callback: its instruction index, which vm_call_func checks */
+				uint32_t t = (uint32_t)((int64_t)i + first->imm);
+				code[i].h.u64 = t;
+				uint32_t *v =
+				    realloc(prog->func_targets, (prog->nr_func_targets + 1) * sizeof(*v));
+				if (!v)
+					return -ENOMEM;
+				prog->func_targets = v;
+				v[prog->nr_func_targets++] = t;
+			}
 			continue;
 		}
 		const struct isa_form *f = &isa_forms[op];
@@ -355,6 +366,7 @@ void userbpf_prog__free(struct userbpf_prog *prog)
 
 void vm_prog_destroy(struct userbpf_prog *prog)
 {
+	free(prog->func_targets);
 	free(prog->insns);
 	free(prog->ops);
 	free(prog->code);
@@ -392,6 +404,34 @@ const struct userbpf_prog *vm_tail_call_target(uint64_t r2, uint64_t r3, uint32_
 		return NULL;
 	}
 	return p;
+}
+
+int vm_call_func(const struct userbpf_call *call, uint64_t target, const uint64_t args[5], uint64_t *ret)
+{
+	struct vm_env *env = ((const struct vm_call *)call)->env;
+	const struct userbpf_prog *prog = call->prog;
+	int err = -EINVAL;
+	for (uint32_t i = 0; i < prog->nr_func_targets; i++)
+		if (prog->func_targets[i] == target)
+			err = 0;
+	if (!err && env->nest >= VM_MAX_NEST)
+		err = -E2BIG;
+	if (!err) {
+		env->nest++;
+		err = env->checked ? interp_checked_exec(prog, env, (size_t)target, args, ret)
+				   : interp_exec(prog, env, (size_t)target, args, ret);
+		env->nest--;
+	}
+	if (err && !env->err) {
+		env->err = err;
+		const struct vm_run *run = env->run;
+		if (run->err_size && !run->err_buf[0])
+			snprintf(run->err_buf, run->err_size, "callback at insn %" PRIu64 ": %s", target,
+				 err == -EINVAL	 ? "not a function of the program"
+				 : err == -E2BIG ? "callbacks or calls nested too deep"
+						 : "failed");
+	}
+	return err;
 }
 
 size_t userbpf_prog__insn_cnt(const struct userbpf_prog *prog)

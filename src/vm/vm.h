@@ -106,6 +106,8 @@ struct userbpf_prog {
 	uint32_t nr_maps;
 	struct userbpf_region *map_regions; /* values reached by lddw src 6: checked-engine regions */
 	uint32_t nr_map_regions;
+	uint32_t *func_targets; /* instruction indexes named by lddw src 4 (callbacks), sorted */
+	uint32_t nr_func_targets;
 	uint32_t id;	 /* unique, never reused (prog_ids.c); 0 until registered */
 	uint32_t refcnt; /* the host's handle + prog_array slots; under prog_ids.c's lock */
 };
@@ -171,12 +173,42 @@ USERBPF_HIDDEN uint64_t vm_helper_tail_call(uint64_t r1, uint64_t r2, uint64_t r
 USERBPF_HIDDEN const struct userbpf_prog *vm_tail_call_target(uint64_t r2, uint64_t r3, uint32_t *cnt,
 							      bool fast, uint64_t *r0);
 
+/*
+ * One run's engine state that helpers calling back into BPF need (bpf_loop): the engines hand
+ * helpers a struct vm_call whose first member is the public struct userbpf_call.
+ */
+struct vm_env {
+	const struct vm_run *run;
+	bool checked;
+	int nest;	    /* callbacks running inside helpers */
+	int err;	    /* set by a failed callback: the whole run ends with it */
+	uint64_t count;	    /* checked engine: instructions executed so far, across callbacks */
+	const void *cstate; /* checked engine: the innermost running frame state */
+};
+struct vm_call {
+	struct userbpf_call pub;
+	struct vm_env *env;
+};
+/* Most callbacks nested inside each other (each takes a C stack of its own). */
+#define VM_MAX_NEST 8
+/*
+ * Call the BPF function at instruction `target` of call->prog (a value of lddw src 4) with r1..r5 =
+ * args, on the engine of the run, with a stack frame of its own. 0 with *ret set, or -errno (then
+ * the run ends with that error: -EINVAL for a target that is not a callback, -E2BIG, or the
+ * checked engine's -EFAULT/-ETIME). Only for helpers the engines call.
+ */
+USERBPF_HIDDEN int vm_call_func(const struct userbpf_call *call, uint64_t target, const uint64_t args[5],
+				uint64_t *ret);
+
 /* ---- interp.c: the fast interpreter ------------------------------------------------------------- */
 
 /* Handler addresses indexed by enum vm_op (computed goto); NULL under switch dispatch. */
 USERBPF_HIDDEN const void *const *interp_labels(void);
 /* Run a trusted or proven program. 0 with *retval set, or -E2BIG on too deep local calls. */
 USERBPF_HIDDEN int interp_run(const struct userbpf_prog *prog, const struct vm_run *run, uint64_t *retval);
+/* Run from instruction `start` with r1..r5 = args (NULL: r1 = ctx, r2 = ctx_size) in env. */
+USERBPF_HIDDEN int interp_exec(const struct userbpf_prog *prog, struct vm_env *env, size_t start,
+			       const uint64_t *args, uint64_t *retval);
 
 /* ---- interp_checked.c: the checked interpreter -------------------------------------------------- */
 
@@ -184,6 +216,9 @@ USERBPF_HIDDEN int interp_run(const struct userbpf_prog *prog, const struct vm_r
  * *count is the number of instructions executed either way. */
 USERBPF_HIDDEN int interp_run_checked(const struct userbpf_prog *prog, const struct vm_run *run,
 				      uint64_t *retval, uint64_t *count);
+/* The same from instruction `start` with r1..r5 = args (NULL: ctx, ctx_size); env->count counts on. */
+USERBPF_HIDDEN int interp_checked_exec(const struct userbpf_prog *prog, struct vm_env *env, size_t start,
+				       const uint64_t *args, uint64_t *retval);
 
 /* ---- isa/validate.c ----------------------------------------------------------------------------- */
 

@@ -199,7 +199,7 @@ TEST(lddw_forms)
 		I_RAW(0, 0, 0, 0, 0), I_EXIT());
 	REFUSED(0, "lddw src_reg 3 (BTF variable) needs the object loader", I_RAW(0x18, 1, 3, 0, 3),
 		I_RAW(0, 0, 0, 0, 0), I_EXIT());
-	REFUSED(0, "lddw src_reg 4 (function address) needs the object loader", I_RAW(0x18, 1, 4, 0, 3),
+	REFUSED(0, "function target 4 is outside the program (0..2)", I_RAW(0x18, 1, 4, 0, 3),
 		I_RAW(0, 0, 0, 0, 0), I_EXIT());
 	REFUSED(0, "lddw src_reg 5 (map index) needs the object loader", I_RAW(0x18, 1, 5, 0, 3),
 		I_RAW(0, 0, 0, 0, 0), I_EXIT());
