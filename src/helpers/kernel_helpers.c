@@ -403,20 +403,29 @@ static uint32_t csum_partial(const uint8_t *p, size_t n, uint32_t seed)
 	return (uint32_t)f;
 }
 
-/* bpf_csum_diff(from, from_size, to, to_size, seed) */
+/*
+ * bpf_csum_diff(from, from_size, to, to_size, seed): sum(to) - sum(from) + seed in one's complement,
+ * folded to 16 bits (not inverted), as kernels since 6.12 return it on every architecture (older
+ * x86-64 kernels returned the same sum unfolded in 32 bits).
+ */
 static uint64_t h_csum_diff(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			    const struct userbpf_call *c)
 {
-	uint32_t from_size = (uint32_t)r2, to_size = (uint32_t)r4;
-	uint8_t diff[512];
-	if (((from_size | to_size) & 3) || (uint64_t)from_size + to_size > sizeof(diff))
+	uint32_t from_size = (uint32_t)r2, to_size = (uint32_t)r4, seed = (uint32_t)r5, ret;
+	if (((from_size | to_size) & 3) || (uint64_t)from_size + to_size > 512)
 		return RET(-EINVAL);
 	const uint8_t *from = PTR(r1), *to = PTR(r3);
-	for (uint32_t i = 0; i < from_size; i++)
-		diff[i] = (uint8_t)~from[i];
-	if (to_size)
-		memcpy(diff + from_size, to, to_size);
-	return csum_partial(diff, from_size + to_size, (uint32_t)r5);
+	if (from_size && to_size)
+		ret = csum_add(csum_partial(to, to_size, seed), ~csum_partial(from, from_size, 0));
+	else if (to_size)
+		ret = csum_partial(to, to_size, seed);
+	else if (from_size)
+		ret = ~csum_partial(from, from_size, ~seed);
+	else
+		ret = seed;
+	ret = (ret & 0xffff) + (ret >> 16);
+	ret = (ret & 0xffff) + (ret >> 16);
+	return ret;
 }
 
 /* The kernel's BPF_F_* flags of the csum_replace helpers. */
