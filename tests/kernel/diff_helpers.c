@@ -1,8 +1,9 @@
 /*
  * diff_helpers.c - differential tests of deterministic helpers against the Linux kernel: csum_diff
- * (28) and bpf_loop (181) in programs run through the kernel's BPF_PROG_TEST_RUN (XDP, raw bpf()
- * syscalls) and through userbpf's checked and fast engines with userbpf_helpers__add_kernel(); r0
- * must agree. Where bpf() is refused every case skips with one line.
+ * (28), bpf_loop (181) and bpf_tail_call (12: a present slot, an empty one, indexes out of range),
+ * in XDP programs run through the kernel's BPF_PROG_TEST_RUN (raw bpf() syscalls) and through
+ * userbpf's checked and fast engines with userbpf_helpers__add_kernel(); r0 must agree. Where bpf()
+ * is refused every case skips with one line.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "userbpf/maps.h"
 #include "userbpf/userbpf.h"
 
 _Static_assert(sizeof(struct bpf_insn) == sizeof(struct userbpf_insn), "insn layout");
@@ -285,4 +287,96 @@ TEST(kernel_loop)
 		snprintf(what, sizeof(what), "bpf_loop nr %d stop %d", cases[c][0], cases[c][1]);
 		compare(p, sizeof(p) / sizeof(p[0]), 13, what);
 	}
+}
+
+/* A prog_array in the kernel with `prog_fd` at index 1. */
+static int kernel_prog_array(int prog_fd)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_PROG_ARRAY;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = 4;
+	int fd = sys_bpf(BPF_MAP_CREATE, &a);
+	if (fd < 0)
+		return -errno;
+	uint32_t key = 1, val = (uint32_t)prog_fd;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)fd;
+	a.key = (uintptr_t)&key;
+	a.value = (uintptr_t)&val;
+	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+TEST(kernel_tail_call)
+{
+	NEED_KERNEL();
+	/* B returns 42; A tail calls index `i` of the prog_array (B at 1) and returns 7 on fall-through */
+	struct bpf_insn b[] = {MOV64K(0, 42), EXIT()};
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_XDP;
+	a.insns = (uintptr_t)b;
+	a.insn_cnt = 2;
+	a.license = (uintptr_t) "GPL";
+	int bfd = sys_bpf(BPF_PROG_LOAD, &a);
+	CHECK(bfd >= 0);
+	int pa = bfd >= 0 ? kernel_prog_array(bfd) : -1;
+	CHECK(pa >= 0);
+
+	struct userbpf_helpers *h = userbpf_helpers__new();
+	userbpf_helpers__add_kernel(h);
+	struct userbpf_map *upa = userbpf_map_create(USERBPF_MAP_TYPE_PROG_ARRAY, "pa", 4, 4, 4, NULL);
+	struct userbpf_prog_opts bo = USERBPF_OPTS_INIT(userbpf_prog_opts, .flags = USERBPF_PROG_F_TRUSTED);
+	struct userbpf_prog *ub = userbpf_prog__load((const struct userbpf_insn *)b, 2, &bo);
+	uint32_t key = 1, id = userbpf_prog__id(ub);
+	CHECK_EQ_INT(userbpf_map_update_elem(upa, &key, &id, 0), 0);
+
+	static const int32_t idx[] = {1, 0, 2, 3, 4, 100, -1};
+	for (size_t i = 0; pa >= 0 && i < sizeof(idx) / sizeof(idx[0]); i++) {
+		struct bpf_insn p[] = {
+		    INSN(BPF_LD | BPF_IMM | BPF_DW, 2, BPF_PSEUDO_MAP_FD, 0, pa),
+		    INSN(0, 0, 0, 0, 0),
+		    MOV64K(3, idx[i]),
+		    CALL(BPF_FUNC_tail_call),
+		    MOV64K(0, 7),
+		    EXIT(),
+		};
+		uint32_t k = 0;
+		CHECK_EQ_INT(kernel_run(p, sizeof(p) / sizeof(p[0]), &k), 0);
+		/* userbpf: the same program with the map by index (lddw src=5) */
+		p[0].src_reg = BPF_PSEUDO_MAP_IDX;
+		p[0].imm = 0;
+		struct userbpf_prog_opts po =
+		    USERBPF_OPTS_INIT(userbpf_prog_opts, .helpers = h, .flags = USERBPF_PROG_F_TRUSTED,
+				      .maps = &upa, .nr_maps = 1);
+		struct userbpf_prog *up = userbpf_prog__load((const struct userbpf_insn *)p, 6, &po);
+		CHECK(up);
+		for (int e = 0; up && e < 2; e++) {
+			struct userbpf_run_opts ro = USERBPF_OPTS_INIT(
+			    userbpf_run_opts, .exec = e ? USERBPF_EXEC_CHECKED : USERBPF_EXEC_FAST);
+			CHECK_EQ_INT(userbpf_prog__run(up, &ro), 0);
+			if ((uint32_t)ro.retval != k) {
+				fprintf(stderr, "    tail call index %d: kernel %u, userbpf %u\n", idx[i], k,
+					(uint32_t)ro.retval);
+				test_failed_now = 1;
+			}
+		}
+		userbpf_prog__free(up);
+	}
+	for (key = 0; key < 4; key++)
+		userbpf_map_delete_elem(upa, &key);
+	userbpf_map__free(upa);
+	userbpf_prog__free(ub);
+	userbpf_helpers__free(h);
+	if (pa >= 0)
+		close(pa);
+	if (bfd >= 0)
+		close(bfd);
 }
