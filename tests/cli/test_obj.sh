@@ -477,7 +477,7 @@ test_run_json() {
 	ub run "$OBJS/cli_run.o" --prog fill --data-hex "01 02 03 04 05" --json
 	expect_json || return 1
 	has_text '{"object":"'"$OBJS"'/cli_run.o","program":"fill","backend":"userbpf","retval":10,"repeat":1,"duration_ns":' || return 1
-	has_text '"data_out":"ee 02 03 04 05","trace":null,"ringbuf":[{"map":"events","records":["0a 00 00 00"]}],"perf_events":[],"maps":[{"name":"recs","type":"hash","global_data":false,"entries":[{"key":5,"value":{"name":"alpha","at":{"x":-3,"y":4},"hist":[1,2,3],"color":"GREEN","flag":1,"level":5,"delta":-100}}]}' || return 1
+	has_text '"data_out":"ee 02 03 04 05","trace":[],"ringbuf":[{"map":"events","records":["0a 00 00 00"]}],"perf_events":[],"maps":[{"name":"recs","type":"hash","global_data":false,"entries":[{"key":5,"value":{"name":"alpha","at":{"x":-3,"y":4},"hist":[1,2,3],"color":"GREEN","flag":1,"level":5,"delta":-100}}]}' || return 1
 	has_text '{"name":"raw","type":"hash","global_data":false,"entries":[{"key":"05 00 00 00","value":"61 62 63 00 01 02"}]}' || return 1
 	has_text '{"name":"q","type":"queue","global_data":false,"values":[11,12]}' || return 1
 	has_text '{"name":".bss","type":"array","global_data":true,"entries":[{"key":0,"value":{"seen":30,"tag":"ok"}}]}'
@@ -657,9 +657,22 @@ test_err_usage() {
 	expect_bad "^userbpf: run: --kernel runs in the kernel"
 }
 test_err_helper_not_provided() {
-	need_obj maps_btf || return 2
-	ub run "$OBJS/maps_btf.o" --prog use_maps
-	expect_bad "^userbpf: $OBJS/maps_btf.o: program 'use_maps': insn [0-9]+: call 12: .*helper.*\(maps_btf.bpf.c:[0-9]+:[0-9]+\)$"
+	need_obj cli_nohelper || return 2
+	ub run "$OBJS/cli_nohelper.o" --prog redirect_out
+	expect_bad "^userbpf: $OBJS/cli_nohelper.o: program 'redirect_out': insn [0-9]+: call 23: helper 23 \(bpf_redirect\) is not provided by this host \(cli_nohelper.bpf.c:[0-9]+:[0-9]+\)$"
+}
+# bpf_loop (a callback) and bpf_trace_printk run, and the trace line is reported, in text and JSON.
+test_run_trace_and_loop() {
+	need_obj globals || return 2
+	local ctx="00 00 00 00 00 00 00 00 00 00 00 00 07 00 00 00 01 00 00 00 00 00 00 00"
+	ub run "$OBJS/globals.o" --prog xdp_one --data-hex "$ctx"
+	[ "$rc" = 0 ] || why "exit $rc" || return 1
+	has_text "retval: 118 (0x76)" || return 1
+	has_text "trace:
+  ifindex 7" || return 1
+	has_text "counter = 9" || return 1
+	ub run "$OBJS/globals.o" --prog xdp_one --data-hex "$ctx" --json
+	has_text '"trace":["ifindex 7"]' || return 1
 }
 
 # ------------------------------------------------------------------------------------------------

@@ -610,20 +610,39 @@ static void report(const struct run_ctx *rc, const struct run_result *res, struc
 /* Running in userbpf                                                                               */
 
 /*
- * Trace output (bpf_trace_printk, helper 6): the trace stream comes with the helpers of issue 3.
- * HOOK: register the trace helpers on `helpers` in trace_setup() and read the stream's lines into
- * res->trace in trace_collect(); until then a run has no trace stream (JSON "trace": null).
+ * Trace output (bpf_trace_printk, helper 6). The kernel-numbered helpers that read host state
+ * (trace_printk, probe_read, pid/uid/comm, checksums, tail calls, bpf_loop) are registered here, and
+ * the run's trace sink appends each line to res->trace. Only the first run's lines are kept, so
+ * --repeat does not multiply them.
  */
 static int trace_setup(struct userbpf_helpers *helpers)
 {
-	(void)helpers;
-	return 0;
+	return userbpf_helpers__add_kernel(helpers);
+}
+
+static void trace_line(void *cookie, const char *text, size_t len)
+{
+	struct run_result *res = cookie;
+	char **grown = realloc(res->trace, (res->nr_trace + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	res->trace = grown;
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	res->trace[res->nr_trace++] = copy;
+}
+
+static void trace_drop(void *cookie, const char *text, size_t len)
+{
+	(void)cookie, (void)text, (void)len;
 }
 
 static void trace_collect(struct run_result *res)
 {
-	res->has_trace = false;
-	res->nr_trace = 0;
+	res->has_trace = true;
 }
 
 static void trace_free(struct run_result *res)
@@ -761,7 +780,8 @@ static int run_userbpf(const struct run_ctx *rc, struct userbpf_program *prog)
 		struct userbpf_run_opts ro =
 		    USERBPF_OPTS_INIT(userbpf_run_opts, .ctx = data, .ctx_size = a->data_len, .exec = exec,
 				      .regions = regions, .nr_regions = nr_regions, .insn_budget = a->budget,
-				      .err_buf = errbuf, .err_size = sizeof(errbuf));
+				      .err_buf = errbuf, .err_size = sizeof(errbuf),
+				      .trace_fn = i == 0 ? trace_line : trace_drop, .trace_cookie = &res);
 		t0 = now_ns();
 		err = userbpf_prog__run(userbpf_program__prog(prog), &ro);
 		total += now_ns() - t0;
