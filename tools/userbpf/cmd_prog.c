@@ -11,13 +11,6 @@
 
 extern const struct cli_command cli_cmd_prog;
 
-enum { OPT_JSON = 1 };
-
-static const struct cli_opt prog_opts[] = {
-    {"json", 'j', false, OPT_JSON},
-    {NULL, 0, false, 0},
-};
-
 static const char *type_name(enum userbpf_prog_type type, char *buf, size_t size)
 {
 	const char *n = userbpf_prog_type_name(type);
@@ -141,46 +134,7 @@ static void list_json(const struct cli_obj *o)
 
 static int prog_main(int argc, char **argv)
 {
-	const struct cli_command *cmd = &cli_cmd_prog;
-	const char *verb = NULL, *file = NULL;
-	bool json = false;
-	struct cli_parser p;
-	struct cli_obj o;
-	int id, rc;
-
-	cli_parser_init(&p, cmd, prog_opts, argc, argv);
-	while ((id = cli_next_opt(&p)) != CLI_OPT_END) {
-		switch (id) {
-		case CLI_OPT_ERROR:
-			return CLI_EXIT_USAGE;
-		case CLI_OPT_OPERAND:
-			if (!verb)
-				verb = p.arg;
-			else if (!file)
-				file = p.arg;
-			else
-				return cli_usage_err(cmd, "more than one OBJ");
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		}
-	}
-	if (!verb)
-		return cli_usage_err(cmd, "missing subcommand (list)");
-	if (strcmp(verb, "list") != 0 && strcmp(verb, "show") != 0)
-		return cli_usage_err(cmd, "unknown subcommand '%s' (list)", verb);
-	if (!file)
-		return cli_usage_err(cmd, "missing OBJ");
-	rc = cli_obj_open(file, &o);
-	if (rc)
-		return rc;
-	if (json)
-		list_json(&o);
-	else
-		list_text(&o);
-	cli_obj_close(&o);
-	return CLI_EXIT_OK;
+	return cli_obj_list_main(&cli_cmd_prog, argc, argv, list_text, list_json);
 }
 
 const struct cli_command cli_cmd_prog = {

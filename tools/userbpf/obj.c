@@ -978,3 +978,57 @@ void cli_print_value(const struct cli_obj *o, uint32_t type_id, const void *data
 	}
 	print_type(&p, type_id, data, size, 0);
 }
+
+/* ---------------------------------------------------------------------------------------------- */
+/* `prog list` and `map list`                                                                       */
+
+enum { LIST_OPT_JSON = 1 };
+
+static const struct cli_opt list_opts[] = {
+    {"json", 'j', false, LIST_OPT_JSON},
+    {NULL, 0, false, 0},
+};
+
+int cli_obj_list_main(const struct cli_command *cmd, int argc, char **argv,
+		      void (*text)(const struct cli_obj *o), void (*json_fn)(const struct cli_obj *o))
+{
+	const char *verb = NULL, *file = NULL;
+	bool json = false;
+	struct cli_parser p;
+	struct cli_obj o;
+	int id, rc;
+
+	cli_parser_init(&p, cmd, list_opts, argc, argv);
+	while ((id = cli_next_opt(&p)) != CLI_OPT_END) {
+		switch (id) {
+		case CLI_OPT_ERROR:
+			return CLI_EXIT_USAGE;
+		case CLI_OPT_OPERAND:
+			if (!verb)
+				verb = p.arg;
+			else if (!file)
+				file = p.arg;
+			else
+				return cli_usage_err(cmd, "more than one OBJ");
+			break;
+		case LIST_OPT_JSON:
+			json = true;
+			break;
+		}
+	}
+	if (!verb)
+		return cli_usage_err(cmd, "missing subcommand (list)");
+	if (strcmp(verb, "list") != 0 && strcmp(verb, "show") != 0)
+		return cli_usage_err(cmd, "unknown subcommand '%s' (list)", verb);
+	if (!file)
+		return cli_usage_err(cmd, "missing OBJ");
+	rc = cli_obj_open(file, &o);
+	if (rc)
+		return rc;
+	if (json)
+		json_fn(&o);
+	else
+		text(&o);
+	cli_obj_close(&o);
+	return CLI_EXIT_OK;
+}

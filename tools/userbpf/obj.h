@@ -34,6 +34,15 @@ int cli_obj_open_buf(const char *path, char *buf, size_t len, struct cli_obj *o)
 int cli_obj_open(const char *path, struct cli_obj *o);
 void cli_obj_close(struct cli_obj *o);
 
+struct cli_command;
+/*
+ * The whole of `prog list OBJ [--json]` and `map list OBJ [--json]` but for what they print: parses
+ * the arguments (verb `list`, or its alias `show`, one OBJ, -j/--json), opens OBJ and calls `text` or
+ * `json`. Returns the exit status.
+ */
+int cli_obj_list_main(const struct cli_command *cmd, int argc, char **argv,
+		      void (*text)(const struct cli_obj *o), void (*json)(const struct cli_obj *o));
+
 /* Name of kernel helper `id` ("map_lookup_elem"), NULL if the kernel has no helper of that number. */
 const char *cli_helper_name(uint32_t id);
 
