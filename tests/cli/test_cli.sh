@@ -5,45 +5,8 @@
 # --version and help. Each test_* function is one test; it prints why it failed and returns 1.
 # Tests that need the conformance vectors ($USERBPF_CONFORMANCE, default ../shared/bpf_conformance)
 # skip visibly without them. Needs bash, coreutils, sed and grep.
-set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-U=$BUILD/bin/userbpf
+. "$(dirname "$0")/lib.sh"
 CONF=${USERBPF_CONFORMANCE:-../shared/bpf_conformance}
-TIMEOUT=${USERBPF_TEST_TIMEOUT:-60}
-
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
-# ub ARGS... : run the CLI (stdin from /dev/null unless redirected by the caller);
-# stdout in $T/out, stderr in $T/err, exit status in $rc.
-ub() {
-	{ timeout "$TIMEOUT" "$U" "$@" >"$T/out" 2>"$T/err"; } 2>/dev/null
-	rc=$?
-}
-# ubin FILE ARGS... : the same with stdin from FILE.
-ubin() {
-	local in=$1
-	shift
-	{ timeout "$TIMEOUT" "$U" "$@" <"$in" >"$T/out" 2>"$T/err"; } 2>/dev/null
-	rc=$?
-}
-
-why() {
-	echo "    $*"
-	return 1
-}
-show() {
-	echo "    exit $rc; stdout: $(head -c 300 "$T/out" | head -n 3 | tr '\n' '|')"
-	echo "    stderr: $(head -c 300 "$T/err" | head -n 3 | tr '\n' '|')"
-}
-expect_rc() {
-	[ "$rc" = "$1" ] || {
-		why "expected exit status $1"
-		show
-		return 1
-	}
-}
 expect_out() {
 	local got
 	got=$(cat "$T/out")
@@ -557,25 +520,4 @@ test_conformance_negatives() {
 
 # ------------------------------------------------------------------------------------------------
 
-passed=0 failed=0 skipped=0
-if [ ! -x "$U" ]; then
-	echo "FAIL: $U is not built"
-	echo "RESULT cli: 0 passed, 1 failed, 0 skipped"
-	exit 1
-fi
-for t in $(declare -F | sed -n 's/^declare -f \(test_.*\)/\1/p'); do
-	out=$("$t" 2>&1)
-	st=$?
-	if [ $st = 0 ]; then
-		passed=$((passed + 1))
-	elif [ $st = 2 ] && grep -q '^SKIP' <<<"$out"; then
-		skipped=$((skipped + 1))
-		echo "$out"
-	else
-		failed=$((failed + 1))
-		echo "FAIL ${t#test_}"
-		[ -n "$out" ] && echo "$out"
-	fi
-done
-echo "RESULT cli: $passed passed, $failed failed, $skipped skipped"
-[ "$failed" = 0 ]
+run_tests cli

@@ -6,41 +6,8 @@
 # --json, --kernel where bpf() is allowed), and the one-line error (exit 2) for every wrong input.
 # JSON is checked with a small awk validator (no jq needed). Without the objects (no clang-19) the
 # tests skip visibly. Needs bash, coreutils, sed, grep and awk.
-set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-U=$BUILD/bin/userbpf
+. "$(dirname "$0")/lib.sh"
 OBJS=$BUILD/objs
-TIMEOUT=${USERBPF_TEST_TIMEOUT:-60}
-
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
-ub() {
-	{ timeout "$TIMEOUT" "$U" "$@" >"$T/out" 2>"$T/err"; } 2>/dev/null
-	rc=$?
-}
-ubin() {
-	local in=$1
-	shift
-	{ timeout "$TIMEOUT" "$U" "$@" <"$in" >"$T/out" 2>"$T/err"; } 2>/dev/null
-	rc=$?
-}
-why() {
-	echo "    $*"
-	return 1
-}
-show() {
-	echo "    exit $rc; stdout: $(head -c 400 "$T/out" | head -n 4 | tr '\n' '|')"
-	echo "    stderr: $(head -c 300 "$T/err" | head -n 3 | tr '\n' '|')"
-}
-expect_rc() {
-	[ "$rc" = "$1" ] || {
-		why "expected exit status $1"
-		show
-		return 1
-	}
-}
 # stdout contains this exact line
 has_line() {
 	grep -qxF -- "$1" "$T/out" || {
@@ -677,25 +644,4 @@ test_run_trace_and_loop() {
 
 # ------------------------------------------------------------------------------------------------
 
-passed=0 failed=0 skipped=0
-if [ ! -x "$U" ]; then
-	echo "FAIL: $U is not built"
-	echo "RESULT obj: 0 passed, 1 failed, 0 skipped"
-	exit 1
-fi
-for t in $(declare -F | sed -n 's/^declare -f \(test_.*\)/\1/p'); do
-	out=$("$t" 2>&1)
-	st=$?
-	if [ $st = 0 ]; then
-		passed=$((passed + 1))
-	elif [ $st = 2 ] && grep -q '^SKIP' <<<"$out"; then
-		skipped=$((skipped + 1))
-		echo "$out"
-	else
-		failed=$((failed + 1))
-		echo "FAIL ${t#test_}"
-		[ -n "$out" ] && echo "$out"
-	fi
-done
-echo "RESULT obj: $passed passed, $failed failed, $skipped skipped"
-[ "$failed" = 0 ]
+run_tests obj
