@@ -105,6 +105,13 @@ struct userbpf_object_load_opts {
 	/** Passed to every userbpf_prog__load(): CPU version (0 = 4) and USERBPF_PROG_F_* flags. */
 	unsigned int cpu_version;
 	unsigned int prog_flags;
+	/**
+	 * Contexts of host hooks: a program in section "hook/NAME" is loaded as
+	 * USERBPF_PROG_TYPE_HOOK with the description named NAME (-ENOENT at load without one).
+	 * Every other program is loaded with the type its section gives (packet.h).
+	 */
+	const struct userbpf_ctx_desc *const *ctx_descs;
+	size_t nr_ctx_descs;
 };
 
 /**

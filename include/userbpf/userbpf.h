@@ -107,6 +107,7 @@ USERBPF_API const char *userbpf_helper_kernel_name(uint32_t id);
 
 struct userbpf_prog;
 struct userbpf_map;
+struct userbpf_ctx_desc;
 
 /** The program may run on the fast interpreter without proof: the caller vouches that it is safe. */
 #define USERBPF_PROG_F_TRUSTED (1u << 0)
@@ -130,6 +131,17 @@ struct userbpf_prog_opts {
 	 */
 	struct userbpf_map *const *maps;
 	size_t nr_maps;
+	/**
+	 * Program type (enum userbpf_prog_type of object.h, or USERBPF_PROG_TYPE_HOOK of packet.h);
+	 * 0: none, r1 is plain memory. A packet type gets the kernel's context: accesses through the
+	 * context are checked against its field table and pointer-field loads rewritten (packet.h),
+	 * and helpers the type may not call are refused.
+	 */
+	unsigned int prog_type;
+	/** Expected attach type (kernel numbering), where the type's rules depend on it. */
+	unsigned int expected_attach_type;
+	/** USERBPF_PROG_TYPE_HOOK: the host's context (copied). */
+	const struct userbpf_ctx_desc *ctx_desc;
 };
 
 /**
@@ -149,6 +161,8 @@ USERBPF_API const struct userbpf_insn *userbpf_prog__insns(const struct userbpf_
  * the program lives on after userbpf_prog__free until the slot is cleared.
  */
 USERBPF_API uint32_t userbpf_prog__id(const struct userbpf_prog *prog);
+/** The prog_type the program was loaded with (0 when none). */
+USERBPF_API unsigned int userbpf_prog__type(const struct userbpf_prog *prog);
 
 /** How a run executes. */
 enum userbpf_exec {
