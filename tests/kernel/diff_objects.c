@@ -387,6 +387,27 @@ static int kd_lookup(struct kd *d, const char *map, const void *key)
 	return e2;
 }
 
+/* prog_array slot := program `prog` (kernel: its fd; userbpf: its id). */
+static void kd_set_prog(struct kd *d, const char *map, uint32_t key, const char *prog)
+{
+	struct userbpf_program *p = userbpf_object__find_program_by_name(d->obj, prog);
+	uint32_t id = p && userbpf_program__prog(p) ? userbpf_prog__id(userbpf_program__prog(p)) : 0;
+	int fd = userbpf_kobject__prog_fd(d->k, prog);
+	int e1 = userbpf_map_update_elem(umap(d, map), &key, &id, BPF_ANY);
+	int e2 = userbpf_kobject__map_update(d->k, map, &key, &fd, BPF_ANY);
+	same_rc(d, "prog slot update", map, e1, e2);
+}
+
+/* Map-in-map slot := map `inner` of the object (kernel: its fd; userbpf: its id). */
+static void kd_set_map(struct kd *d, const char *map, uint32_t key, const char *inner)
+{
+	uint32_t id = umap(d, inner) ? userbpf_map__id(umap(d, inner)) : 0;
+	int fd = userbpf_kobject__map_fd(d->k, inner);
+	int e1 = userbpf_map_update_elem(umap(d, map), &key, &id, BPF_ANY);
+	int e2 = userbpf_kobject__map_update(d->k, map, &key, &fd, BPF_ANY);
+	same_rc(d, "map slot update", map, e1, e2);
+}
+
 /* Bloom filter membership of `val` (host lookup: key NULL, value = the value looked for). */
 static void kd_bloom_check(struct kd *d, const char *map, const void *val)
 {
@@ -798,6 +819,98 @@ static void sc_xmaps(struct kd *d)
 TEST(kd_xmaps)
 {
 	kd_scenario("kd_xmaps", sc_xmaps);
+}
+
+/* kd_glob: global data of every section kind, static and global subprograms. */
+static void sc_glob(struct kd *d)
+{
+	static const uint64_t ins[] = {0, 1, 2, 7, 100, 999, 1000, 1001, 5, 3};
+	uint32_t zero = 0;
+	uint64_t v = 77;
+	for (size_t i = 0; i < sizeof(ins) / sizeof(ins[0]); i++) {
+		uint64_t io[3] = {ins[i], 0, 0};
+		kd_run(d, "kd_glob_main", io, sizeof(io));
+		io[0] = ins[i];
+		kd_run(d, "kd_glob_other", io, sizeof(io));
+	}
+	/* The host writes .data and .bss; .rodata is frozen in the kernel. */
+	kd_lookup(d, ".data", &zero);
+	kd_lookup(d, ".rodata", &zero);
+	kd_lookup(d, ".rodata.greet", &zero);
+	uint8_t bss[64] = {0};
+	memcpy(bss, &v, 8);
+	kd_update(d, ".bss", &zero, bss, BPF_ANY);
+	uint64_t io[3] = {4, 0, 0};
+	kd_run(d, "kd_glob_other", io, sizeof(io));
+}
+
+TEST(kd_glob)
+{
+	kd_scenario("kd_glob", sc_glob);
+}
+
+/* kd_tail: tail calls (chain, empty slot, out of range, the 33 limit, slots changed by the host). */
+static void sc_tail(struct kd *d)
+{
+	static const uint32_t sels[] = {0, 1, 2, 3, 4, 5, 7, 8, 1000, 0xffffffff, 1, 5};
+	uint8_t pkt[64] = {0};
+	uint32_t zero = 0, two = 2;
+	pkt[12] = 0x08;
+	for (size_t i = 0; i < sizeof(sels) / sizeof(sels[0]); i++) {
+		kd_update(d, "sel", &zero, &sels[i], BPF_ANY);
+		kd_run_pkt(d, "kd_tail_main", pkt, sizeof(pkt));
+	}
+	kd_delete(d, "jmp", &two);
+	kd_delete(d, "jmp", &two);
+	uint32_t one = 1;
+	kd_update(d, "sel", &zero, &one, BPF_ANY);
+	kd_run_pkt(d, "kd_tail_main", pkt, sizeof(pkt));
+	kd_set_prog(d, "jmp", 2, "chain_c");
+	kd_set_prog(d, "jmp", 7, "self_loop");
+	kd_run_pkt(d, "kd_tail_main", pkt, sizeof(pkt));
+	uint32_t seven = 7;
+	kd_update(d, "sel", &zero, &seven, BPF_ANY);
+	kd_run_pkt(d, "kd_tail_main", pkt, sizeof(pkt));
+	/* Programs reached by tail calls run on their own too. */
+	kd_run_pkt(d, "chain_b", pkt, sizeof(pkt));
+	kd_run_pkt(d, "self_loop", pkt, sizeof(pkt));
+}
+
+TEST(kd_tail)
+{
+	kd_scenario("kd_tail", sc_tail);
+}
+
+/* kd_mim: array_of_maps and hash_of_maps, inner lookups and updates, slots changed by the host. */
+struct mim_io {
+	uint32_t outer, key;
+	uint64_t add;
+	int64_t res[4];
+};
+
+static void sc_mim(struct kd *d)
+{
+	static const uint32_t seq[][3] = {{0, 0, 5}, {0, 1, 6}, {1, 0, 7}, {1, 3, 8}, {2, 0, 9}, {3, 0, 10},
+					  {3, 0, 11}, {1, 1, 12}, {0, 4, 13}, {3, 3, 14}, {1, 2, 15}};
+	uint32_t one = 1;
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct mim_io io = {.outer = seq[i][0], .key = seq[i][1], .add = seq[i][2]};
+		kd_run(d, "kd_mim_main", &io, sizeof(io));
+	}
+	kd_delete(d, "aom", &one);
+	kd_delete(d, "hom", &one);
+	kd_set_map(d, "aom", 2, "in_b");
+	kd_set_map(d, "hom", 0, "hin_y");
+	kd_set_map(d, "hom", 1, "in_a"); /* wrong inner type: refused in both */
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct mim_io io = {.outer = seq[i][0], .key = seq[i][1], .add = seq[i][2] * 100};
+		kd_run(d, "kd_mim_main", &io, sizeof(io));
+	}
+}
+
+TEST(kd_mim)
+{
+	kd_scenario("kd_mim", sc_mim);
 }
 
 TEST(zz_totals)
