@@ -913,6 +913,100 @@ TEST(kd_mim)
 	kd_scenario("kd_mim", sc_mim);
 }
 
+/* kd_ring: ring buffer records and queries, perf event array records. */
+struct ring_io {
+	uint32_t op, size;
+	uint64_t tag;
+	int64_t rc;
+	uint64_t q[4];
+};
+
+static void sc_ring(struct kd *d)
+{
+	enum { OUTPUT, SUBMIT, DISCARD, TOO_BIG };
+	static const uint32_t seq[][2] = {{OUTPUT, 8},	{OUTPUT, 1},  {OUTPUT, 13}, {SUBMIT, 0}, {DISCARD, 0},
+					  {OUTPUT, 64}, {TOO_BIG, 0}, {DISCARD, 0}, {SUBMIT, 0}, {OUTPUT, 7}};
+	uint8_t pkt[64] = {0};
+	pkt[12] = 0x08;
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct ring_io io = {.op = seq[i][0], .size = seq[i][1], .tag = 0x10 * i};
+		kd_run(d, "kd_ring_op", &io, sizeof(io));
+	}
+	for (int i = 0; i < 5; i++)
+		kd_run_pkt(d, "kd_perf_out", pkt, sizeof(pkt));
+	/* Fill the ring (4096 bytes): output fails with -EAGAIN in both once full. */
+	for (int i = 0; i < 70; i++) {
+		struct ring_io io = {.op = OUTPUT, .size = 56, .tag = (uint64_t)i};
+		kd_run(d, "kd_ring_op", &io, sizeof(io));
+	}
+}
+
+TEST(kd_ring)
+{
+	kd_scenario("kd_ring", sc_ring);
+}
+
+/* kd_helpers: time, random, identity, strings, snprintf, trace_printk, bpf_loop. */
+struct helpers_io {
+	uint64_t user_ptr;
+	uint32_t user_len, nonce;
+	uint64_t n;
+	int64_t r[16];
+	char comm[16];
+	char s[32];
+};
+
+static void sc_helpers(struct kd *d)
+{
+	static const char user_text[] = "hello, user space";
+	for (int i = 0; i < 3; i++) {
+		struct helpers_io io = {.n = (uint64_t)i};
+		kd_run(d, "kd_time_rand", &io, sizeof(io));
+		if (io.r[0] != 1 || io.r[1] != 1 || io.r[2] != 1 || io.r[3] != 1 || io.r[4] != 0)
+			fail(d, "kd_time_rand: properties %lld %lld %lld %lld cpu %lld", (long long)io.r[0],
+			     (long long)io.r[1], (long long)io.r[2], (long long)io.r[3], (long long)io.r[4]);
+	}
+	uint8_t pkt[64] = {0};
+	for (int i = 0; i < 3; i++)
+		kd_run_pkt(d, "kd_coarse", pkt, sizeof(pkt));
+	struct helpers_io id = {0};
+	kd_run(d, "kd_identity", &id, sizeof(id));
+	if ((uint32_t)id.r[0] != (uint32_t)gettid() || (uint64_t)id.r[0] >> 32 != (uint64_t)getpid())
+		fail(d, "kd_identity: pid_tgid %llx", (unsigned long long)id.r[0]);
+	static const uint32_t lens[] = {5, 18, 32, 0};
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct helpers_io io = {.user_ptr = (uintptr_t)user_text, .user_len = lens[i], .n = 42 + i};
+		kd_run(d, "kd_strings", &io, sizeof(io));
+		/* Not only equal, also right: */
+		if (i == 0 && (io.r[0] != 0 || io.r[1] != 16 || io.r[2] != 0 || io.r[3] != 8 || io.r[4] != 0 ||
+			       io.r[5] == 0 || io.r[6] != 0 || io.r[7] != -EFAULT || io.r[8] != 34 ||
+			       io.r[9] != 24 || io.s[0] != 0 /* zeroed by the faulting read */ || memcmp(io.s + 16, "hello, user spa", 16)))
+			fail(d, "kd_strings: unexpected results s '%.32s' '%.16s' r0..r9 %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld",
+			     io.s, io.s + 16, (long long)io.r[0], (long long)io.r[1], (long long)io.r[2], (long long)io.r[3],
+			     (long long)io.r[4], (long long)io.r[5], (long long)io.r[6], (long long)io.r[7],
+			     (long long)io.r[8], (long long)io.r[9]);
+	}
+	char txt[64];
+	uint32_t zero = 0;
+	if (bpf_map_lookup_elem(userbpf_kobject__map_fd(d->k, "text"), &zero, txt) ||
+	    strcmp(txt, "n=45 s=-5 str=kernel-side x=0beef"))
+		fail(d, "kd_strings: snprintf text '%.64s'", txt);
+	for (uint64_t n = 0; n < 4; n++) {
+		struct helpers_io io = {.nonce = d->nonce, .n = n * 1000 + 7};
+		kd_run(d, "kd_trace", &io, sizeof(io));
+	}
+	static const uint64_t ns[] = {1, 5, 0, 100, 30};
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		struct helpers_io io = {.n = ns[i]};
+		kd_run(d, "kd_loop", &io, sizeof(io));
+	}
+}
+
+TEST(kd_helpers)
+{
+	kd_scenario("kd_helpers", sc_helpers);
+}
+
 TEST(zz_totals)
 {
 	fprintf(stderr, "    diff_objects: %d objects; %d program runs, %d host operations, %d maps "
