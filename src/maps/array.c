@@ -121,6 +121,10 @@ static int array_sys_lookup(struct userbpf_map *m, const void *key, void *value,
 
 static int array_sys_update(struct userbpf_map *m, const void *key, const void *value, uint64_t flags)
 {
+	/* The bpf() syscall refuses F_LOCK without a lock before the map sees the update. */
+	int err = map_check_update_flags(m, flags);
+	if (err)
+		return err;
 	if (!m->percpu)
 		return (int)array_update(m, key, value, flags);
 	if (flags > USERBPF_EXIST)
