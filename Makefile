@@ -143,8 +143,8 @@ $(EXAMPLE_CAPS): $(EXAMPLE_GEN)
 	$(EXAMPLE_GEN) $(@D)
 	@touch $@
 
-$(BUILD)/tests/test_examples: $(EXAMPLE_GEN_LIB)
-$(BUILD)/tests/test_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/test_examples $(BUILD)/tests/test_examples_run: $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/test_examples $(BUILD)/tests/test_examples_run: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
 # ---- end of examples ----------------------------------------------------------------------------
 
 # The whole suite: unit tests, conformance through the plugin, CLI tests, kernel differential tests,
