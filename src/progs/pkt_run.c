@@ -23,9 +23,6 @@
 #include "userbpf/object.h"
 #include "vm/vm.h"
 
-/* Until the program's type is recorded at load (prog.c), a runner needs opts.prog_type. */
-#pragma weak userbpf_prog__type
-
 struct userbpf_pktrun {
 	struct progs_pkt p;
 };
@@ -86,12 +83,6 @@ static void errf(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool pkt_type_known(unsigned int t)
-{
-	return t == USERBPF_PROG_TYPE_XDP || t == USERBPF_PROG_TYPE_SCHED_CLS || t == USERBPF_PROG_TYPE_SCHED_ACT ||
-	       t == USERBPF_PROG_TYPE_SOCKET_FILTER || t == USERBPF_PROG_TYPE_CGROUP_SKB;
-}
-
 /* (Re)collect the checked engine's regions: the frame, then every map the program holds. */
 static int collect_regions(struct progs_pkt *p)
 {
@@ -132,9 +123,9 @@ struct userbpf_pktrun *userbpf_pktrun__new(const struct userbpf_prog *prog, cons
 		return NULL;
 	}
 	unsigned int type = VM_OPTS_GET(opts, prog_type, 0);
-	if (!type && userbpf_prog__type)
+	if (!type)
 		type = userbpf_prog__type(prog);
-	if (!pkt_type_known(type)) {
+	if (!progs_is_packet_type(type)) {
 		const char *name = userbpf_prog_type_name((enum userbpf_prog_type)type);
 		errf(err, err_size, "packet runner: program type %s (%u) is not a packet type (xdp, tc, socket filter, cgroup skb)",
 		     name ? name : "none", type);
