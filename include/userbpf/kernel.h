@@ -140,10 +140,13 @@ USERBPF_API int userbpf_kobject__map_get_next_key(const struct userbpf_kobject *
  *     1, loopback, the kernel's default device) and rx_queue_index = meta->rx_queue. The packet out is what
  *     lies between the ctx_out's data and data_end (metadata left out, as in userbpf's result);
  *   - skb programs: ctx_in struct __sk_buff with mark, priority, cb[], tstamp, wire_len (0: the
- *     captured length), and ifindex/ingress_ifindex = meta->ifindex (0: loopback, ingress 0) - the
- *     fields the kernel's test run lets a caller set. meta->hash and a stripped VLAN tag cannot be
- *     given to the kernel: such a packet is refused (-EOPNOTSUPP). The packet out is the kernel's
- *     data_out; for socket filters, the first min(retval, len) bytes of it, as userbpf truncates.
+ *     captured length), and ifindex/ingress_ifindex = meta->ifindex (0: 1, loopback) - the fields
+ *     the kernel's test run lets a caller set. meta->hash, meta->rx_queue and a stripped VLAN tag
+ *     cannot be given to the kernel: such a packet is refused (-EOPNOTSUPP). The packet out is the kernel's
+ *     data_out. Socket filters and CGROUP_SKB see the packet from its network header (the test run
+ *     pulls the Ethernet header, and pushes back a zeroed one): the packet out is the frame's own
+ *     Ethernet header followed by what the program saw, for socket filters cut to the first
+ *     retval bytes (when retval is smaller), as userbpf's runner gives it.
  *
  * What the kernel does not report is left zero in the result: redirect_ifindex/_map_id/_flags
  * (BPF_PROG_TEST_RUN does not redirect) and the high 32 bits of retval (it returns 32 bits).
@@ -198,6 +201,49 @@ USERBPF_API int userbpf_kpktrun__time(struct userbpf_kpktrun *run, const void *p
  * REDIRECT, anything else PASS; socket filter 0 DROP, else PASS; CGROUP_SKB bit 0 (1 PASS, 0 DROP).
  */
 USERBPF_API enum userbpf_pkt_action userbpf_kpkt_action(unsigned int prog_type, uint32_t retval);
+
+/*
+ * Maps compared (kcompare.c): after the same packets ran in userbpf and in the kernel, every map of
+ * the object is read on both sides, by name, and compared:
+ *   - hash, LRU hash, LPM trie, array and their per-CPU variants, global data: the sets of keys and
+ *     each key's value (entries sorted by key, as the two iterate in different orders);
+ *   - per-CPU values: userbpf has one slot per worker thread (userbpf_set_nr_cpus), the kernel one
+ *     per possible CPU, and the runs land on whatever CPU ran them; so each value is folded into
+ *     the sum over its slots of every 64-bit word (exact for counters, the usual per-CPU content);
+ *   - ring buffers: every record consumed on both sides, compared in order (this empties them);
+ *   - queues and stacks: popped empty on both sides, compared in order.
+ * Maps of other types (prog arrays, perf event arrays, map-in-map, devmap, cpumap, xskmap, bloom
+ * filters: nothing to iterate, or fds and ids that differ by nature) are left out and named in
+ * skipped_buf.
+ */
+struct userbpf_kcompare_opts {
+	size_t sz;
+	/**
+	 * Called on each value of both sides before comparing (per-CPU: the folded value; ring buffer
+	 * records and queue/stack values with key NULL): may check fields that cannot be equal (a
+	 * bpf_ktime_get_ns() value) and clear them. A non-zero return stops the comparison and is
+	 * returned, with the callback's reason in diff_buf. May be NULL.
+	 */
+	int (*mask)(void *cookie, const char *map, const void *key, void *value, uint32_t value_size,
+		    char *why, size_t why_size);
+	void *cookie;
+	/** Out: the first difference, one line ("map 'flows': ..."). May be NULL. */
+	char *diff_buf;
+	size_t diff_size;
+	/** Out: the maps left out, "name (type), ..." ("" if none). May be NULL. */
+	char *skipped_buf;
+	size_t skipped_size;
+	/** Out: entries (keys, records, popped values) compared on each side. */
+	uint64_t entries;
+};
+
+/**
+ * Compare every map of `obj` (loaded in userbpf) with its namesake in `kobj` (the kernel). 0 when
+ * all are the same, 1 on the first difference (described in diff_buf), -errno on failure (a read
+ * refused: the reason in diff_buf).
+ */
+USERBPF_API int userbpf_kobject__compare_maps(const struct userbpf_kobject *kobj, const struct userbpf_object *obj,
+					      struct userbpf_kcompare_opts *opts);
 
 #ifdef __cplusplus
 }
