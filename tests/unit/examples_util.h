@@ -229,10 +229,18 @@ struct ex_rodata {
 	size_t size;
 };
 
+/* Where an example runs. */
+enum ex_backend {
+	EX_CHECKED, /* userbpf, checked engine */
+	EX_DEFAULT, /* userbpf, the fastest engine the program is allowed */
+	EX_KERNEL,  /* the Linux kernel, BPF_PROG_TEST_RUN */
+};
+
 struct ex_run {
 	const char *example;
 	const char *prog;
 	bool kernel;
+	enum userbpf_exec exec;
 	struct userbpf_object *obj;
 	struct userbpf_helpers *helpers;
 	struct userbpf_pktrun *run;
@@ -310,14 +318,17 @@ static inline void ex_close(struct ex_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Load `example` in userbpf (kernel false) or the kernel and get a runner for program `prog`. 0 or -errno. */
-static inline int ex_open(struct ex_run *r, const char *example, const char *prog, bool kernel,
+/* Load `example` on backend `be` and get a runner for program `prog`. 0 or -errno. */
+static inline int ex_open(struct ex_run *r, const char *example, const char *prog, enum ex_backend be,
 			  const struct ex_rodata *rd, size_t nr_rd)
 {
+	bool kernel = be == EX_KERNEL;
+
 	memset(r, 0, sizeof(*r));
 	r->example = example;
 	r->prog = prog;
 	r->kernel = kernel;
+	r->exec = be == EX_CHECKED ? USERBPF_EXEC_CHECKED : USERBPF_EXEC_DEFAULT;
 	r->obj = ex_open_patched(example, rd, nr_rd);
 	if (!r->obj)
 		return -EINVAL;
@@ -342,7 +353,7 @@ static inline int ex_open(struct ex_run *r, const char *example, const char *pro
 	} else {
 		struct userbpf_object_load_opts lo;
 		struct userbpf_pktrun_opts po =
-		    USERBPF_OPTS_INIT(userbpf_pktrun_opts, .exec = USERBPF_EXEC_CHECKED, .err_buf = logbuf,
+		    USERBPF_OPTS_INIT(userbpf_pktrun_opts, .exec = r->exec, .err_buf = logbuf,
 				      .err_size = sizeof(logbuf));
 		struct userbpf_program *p;
 
@@ -497,11 +508,11 @@ static inline int ex_ring_consume(struct ex_run *r, const char *name, ex_record_
 }
 
 /* Skip unless the backend is there: the kernel (bpf() allowed) and the example object built. */
-#define NEED_BACKEND(example, kernel)                                                                        \
+#define NEED_BACKEND(example, be)                                                                            \
 	do {                                                                                                 \
 		char why_[200];                                                                              \
 		NEED_EXAMPLE(example);                                                                       \
-		if ((kernel) && !userbpf_kernel_available(why_, sizeof(why_)))                               \
+		if ((be) == EX_KERNEL && !userbpf_kernel_available(why_, sizeof(why_)))                      \
 			SKIP("kernel: %s", why_);                                                            \
 	} while (0)
 
