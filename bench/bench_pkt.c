@@ -139,7 +139,8 @@ static int side_open(struct side *s, int eng, const char *path, const struct ex_
 		return 0;
 	}
 	s->helpers = userbpf_helpers__new();
-	if (!s->helpers || userbpf_helpers__add_maps(s->helpers) || userbpf_helpers__add_kernel(s->helpers) ||
+	if (!s->helpers || userbpf_helpers__add_std(s->helpers) || userbpf_helpers__add_maps(s->helpers) ||
+	    userbpf_helpers__add_kernel(s->helpers) ||
 	    userbpf_helpers__add_packet(s->helpers)) {
 		snprintf(err, err_size, "helpers: %s", strerror(errno));
 		return -1;
@@ -153,6 +154,7 @@ static int side_open(struct side *s, int eng, const char *path, const struct ex_
 	}
 	struct userbpf_pktrun_opts po = USERBPF_OPTS_INIT(
 	    userbpf_pktrun_opts, .exec = eng == ENG_FAST ? USERBPF_EXEC_FAST : USERBPF_EXEC_CHECKED,
+	    .prog_type = userbpf_program__type(userbpf_object__find_program_by_name(s->obj, prog)),
 	    .err_buf = log, .err_size = sizeof(log));
 	s->run = userbpf_pktrun__new(userbpf_program__prog(userbpf_object__find_program_by_name(s->obj, prog)), &po);
 	if (!s->run) {

@@ -90,7 +90,8 @@ static int pair_open(struct pair *p, const char *name, enum userbpf_exec exec)
 	}
 	prog = ex_entry_prog(p->obj, ex);
 	p->helpers = userbpf_helpers__new();
-	if (!prog || !p->helpers || userbpf_helpers__add_maps(p->helpers) || userbpf_helpers__add_kernel(p->helpers) ||
+	if (!prog || !p->helpers || userbpf_helpers__add_std(p->helpers) || userbpf_helpers__add_maps(p->helpers) ||
+	    userbpf_helpers__add_kernel(p->helpers) ||
 	    userbpf_helpers__add_packet(p->helpers)) {
 		fprintf(stderr, "%s: no entry program or helpers\n", name);
 		return -1;
@@ -103,6 +104,7 @@ static int pair_open(struct pair *p, const char *name, enum userbpf_exec exec)
 		return -1;
 	}
 	p->prog_type = userbpf_program__type(userbpf_object__find_program_by_name(p->obj, prog));
+	ro.prog_type = p->prog_type;
 	p->run = userbpf_pktrun__new(userbpf_program__prog(userbpf_object__find_program_by_name(p->obj, prog)), &ro);
 	if (!p->run) {
 		fprintf(stderr, "%s: userbpf runner: %s\n", name, log);
