@@ -155,7 +155,7 @@ $(BUILD)/tests/kernel_diff_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
 check: all
 	@BUILD=$(BUILD) tests/run_tests.sh
 
-bench: $(LIB_A)
+bench: $(LIB_A) $(EXAMPLE_CAPS) $(if $(HAVE_BPF_CLANG),$(EXAMPLE_OBJS))
 	@$(MAKE) --no-print-directory -C bench BUILD=$(abspath $(BUILD))/bench LIB=$(abspath $(LIB_A)) all run
 
 # libFuzzer targets (clang), FUZZ_SECONDS each.

@@ -86,6 +86,7 @@ static int ex_mask_flows(void *cookie, const char *map, const void *key, void *v
 	uint64_t first, last;
 
 	(void)cookie;
+	(void)key;
 	if (strcmp(map, "flows") || size != sizeof(struct flow_stats))
 		return 0;
 	first = ex_u64(value, offsetof(struct flow_stats, first_seen));
