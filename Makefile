@@ -34,7 +34,7 @@ endif
 CFLAGS     ?= $(OPT) -g
 CFLAGS     += -std=gnu11 -fPIC -fvisibility=hidden $(WARN) $(SANFLAGS)
 LDFLAGS    += $(SANFLAGS)
-LDLIBS     += -lbpf -lelf -lz -lpthread -lm
+LDLIBS     += -lbpf -lpcap -lelf -lz -lpthread -lm
 
 # Library sources: every src/*/*.c, the kernel backend (src/kernel/, libbpf's bpf() wrappers) included.
 LIB_SRCS   := $(sort $(wildcard src/*/*.c))
