@@ -199,6 +199,49 @@ USERBPF_API int userbpf_kpktrun__time(struct userbpf_kpktrun *run, const void *p
  */
 USERBPF_API enum userbpf_pkt_action userbpf_kpkt_action(unsigned int prog_type, uint32_t retval);
 
+/*
+ * Maps compared (kcompare.c): after the same packets ran in userbpf and in the kernel, every map of
+ * the object is read on both sides, by name, and compared:
+ *   - hash, LRU hash, LPM trie, array and their per-CPU variants, global data: the sets of keys and
+ *     each key's value (entries sorted by key, as the two iterate in different orders);
+ *   - per-CPU values: userbpf has one slot per worker thread (userbpf_set_nr_cpus), the kernel one
+ *     per possible CPU, and the runs land on whatever CPU ran them; so each value is folded into
+ *     the sum over its slots of every 64-bit word (exact for counters, the usual per-CPU content);
+ *   - ring buffers: every record consumed on both sides, compared in order (this empties them);
+ *   - queues and stacks: popped empty on both sides, compared in order.
+ * Maps of other types (prog arrays, perf event arrays, map-in-map, devmap, cpumap, xskmap, bloom
+ * filters: nothing to iterate, or fds and ids that differ by nature) are left out and named in
+ * skipped_buf.
+ */
+struct userbpf_kcompare_opts {
+	size_t sz;
+	/**
+	 * Called on each value of both sides before comparing (per-CPU: the folded value; ring buffer
+	 * records and queue/stack values with key NULL): may check fields that cannot be equal (a
+	 * bpf_ktime_get_ns() value) and clear them. A non-zero return stops the comparison and is
+	 * returned, with the callback's reason in diff_buf. May be NULL.
+	 */
+	int (*mask)(void *cookie, const char *map, const void *key, void *value, uint32_t value_size,
+		    char *why, size_t why_size);
+	void *cookie;
+	/** Out: the first difference, one line ("map 'flows': ..."). May be NULL. */
+	char *diff_buf;
+	size_t diff_size;
+	/** Out: the maps left out, "name (type), ..." ("" if none). May be NULL. */
+	char *skipped_buf;
+	size_t skipped_size;
+	/** Out: entries (keys, records, popped values) compared on each side. */
+	uint64_t entries;
+};
+
+/**
+ * Compare every map of `obj` (loaded in userbpf) with its namesake in `kobj` (the kernel). 0 when
+ * all are the same, 1 on the first difference (described in diff_buf), -errno on failure (a read
+ * refused: the reason in diff_buf).
+ */
+USERBPF_API int userbpf_kobject__compare_maps(const struct userbpf_kobject *kobj, const struct userbpf_object *obj,
+					      struct userbpf_kcompare_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@
  * test_kpkt.c - the kernel packet runner (userbpf_kpktrun, src/kernel/kpkt.c) on its own: contexts
  * built from struct userbpf_pkt_meta, packets out (XDP metadata left out, socket filter truncation),
  * verdicts mapped as userbpf maps them, timed runs, and the refusals. Exact values, from the
- * programs of tests/objs/kpkt.bpf.c. Every case skips with one line where bpf() is refused.
+ * programs of tests/objs/kpkt.bpf.c. And userbpf_kobject__compare_maps on tests/objs/kcmp.bpf.c.
+ * Every case skips with one line where bpf() is refused.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -312,4 +313,159 @@ TEST(kpkt_action_table)
 	CHECK_EQ_INT(userbpf_kpkt_action(BPF_PROG_TYPE_CGROUP_SKB, 0), USERBPF_PKT_DROP);
 	CHECK_EQ_INT(userbpf_kpkt_action(BPF_PROG_TYPE_CGROUP_SKB, 1), USERBPF_PKT_PASS);
 	CHECK_EQ_INT(userbpf_kpkt_action(BPF_PROG_TYPE_KPROBE, 1), USERBPF_PKT_ABORTED);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* userbpf_kobject__compare_maps, on tests/objs/kcmp.bpf.c                                           */
+
+struct kcmp_args {
+	uint64_t k;
+	uint64_t v;
+};
+
+struct kcmp {
+	struct userbpf_object *obj;
+	struct userbpf_kobject *kobj;
+	struct userbpf_helpers *helpers;
+};
+
+static int kcmp_setup(struct kcmp *c)
+{
+	struct userbpf_object_open_opts oo =
+	    USERBPF_OPTS_INIT(userbpf_object_open_opts, .log_buf = logbuf, .log_size = sizeof(logbuf));
+	struct userbpf_kobject_opts ko =
+	    USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = logbuf, .log_size = sizeof(logbuf));
+
+	memset(c, 0, sizeof(*c));
+	c->helpers = userbpf_helpers__new();
+	if (!c->helpers || userbpf_helpers__add_maps(c->helpers))
+		return -1;
+	/* Fast engine: the checked one would need every map's regions in the run options. */
+	struct userbpf_object_load_opts lo =
+	    USERBPF_OPTS_INIT(userbpf_object_load_opts, .helpers = c->helpers, .prog_flags = USERBPF_PROG_F_TRUSTED,
+			      .log_buf = logbuf, .log_size = sizeof(logbuf));
+	c->obj = userbpf_object__open_file(lu_obj_path("kcmp"), &oo);
+	if (!c->obj || userbpf_object__load(c->obj, &lo)) {
+		fprintf(stderr, "userbpf %s: %s\n", lu_obj_path("kcmp"), logbuf);
+		return -1;
+	}
+	c->kobj = userbpf_kobject__load(c->obj, &ko);
+	if (!c->kobj) {
+		fprintf(stderr, "kernel load: %s\n", logbuf);
+		return -1;
+	}
+	return 0;
+}
+
+static void kcmp_teardown(struct kcmp *c)
+{
+	userbpf_kobject__close(c->kobj);
+	userbpf_object__close(c->obj);
+	userbpf_helpers__free(c->helpers);
+}
+
+/* Run `fill` with (k, v) on both sides. */
+static int kcmp_fill(struct kcmp *c, uint32_t k, uint64_t v)
+{
+	struct kcmp_args a = {k, v};
+	struct userbpf_run_opts ro =
+	    USERBPF_OPTS_INIT(userbpf_run_opts, .ctx = &a, .ctx_size = sizeof(a), .exec = USERBPF_EXEC_FAST);
+	struct userbpf_ktest_run_opts ko =
+	    USERBPF_OPTS_INIT(userbpf_ktest_run_opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
+	int err = userbpf_prog__run(userbpf_program__prog(userbpf_object__find_program_by_name(c->obj, "fill")), &ro);
+
+	return err ? err : userbpf_kobject__test_run(c->kobj, "fill", &ko);
+}
+
+/* Mask: clear the hash's values of keys >= 100 (as a test for timestamps would). */
+static int mask_big_keys(void *cookie, const char *map, const void *key, void *value, uint32_t size, char *why,
+			 size_t why_size)
+{
+	uint32_t k;
+
+	(*(int *)cookie)++;
+	if (strcmp(map, "h") || !key)
+		return 0;
+	memcpy(&k, key, 4);
+	if (k == 999) {
+		snprintf(why, why_size, "key 999 is refused");
+		return -EBADMSG;
+	}
+	if (k >= 100)
+		memset(value, 0, size);
+	return 0;
+}
+
+TEST(kcompare_maps_same_then_different)
+{
+	struct kcmp c;
+	char diff[512], skipped[256];
+	struct userbpf_kcompare_opts o = USERBPF_OPTS_INIT(userbpf_kcompare_opts, .diff_buf = diff,
+							   .diff_size = sizeof(diff), .skipped_buf = skipped,
+							   .skipped_size = sizeof(skipped));
+	uint64_t v;
+	uint32_t k;
+
+	NEED_KERNEL();
+	if (kcmp_setup(&c)) {
+		CHECK(0);
+		kcmp_teardown(&c);
+		return;
+	}
+	for (k = 1; k <= 10; k++)
+		CHECK_EQ_INT(kcmp_fill(&c, k % 7, k * 3), 0);
+	CHECK_EQ_INT(userbpf_kobject__compare_maps(c.kobj, c.obj, &o), 0);
+	CHECK_STR(diff, "");
+	CHECK_STR(skipped, "progs (prog_array)");
+	/* h 7 keys + pc 4 + lru 7 + lpm 7 + rb 10 records + q 10 values + .bss 1 */
+	CHECK_EQ_U64(o.entries, 7 + 4 + 7 + 7 + 10 + 10 + 1);
+	/* The ring buffer and the queue were drained on both sides: still the same. */
+	CHECK_EQ_INT(userbpf_kobject__compare_maps(c.kobj, c.obj, &o), 0);
+	CHECK_EQ_U64(o.entries, 7 + 4 + 7 + 7 + 1);
+
+	/* A value changed on one side. */
+	k = 3;
+	v = 12345;
+	CHECK_EQ_INT(userbpf_map_update_elem(userbpf_object_map__map(userbpf_object__find_map_by_name(c.obj, "h")),
+					     &k, &v, USERBPF_ANY),
+		     0);
+	CHECK_EQ_INT(userbpf_kobject__compare_maps(c.kobj, c.obj, &o), 1);
+	CHECK_STR(diff, "map 'h': key 03000000: values differ from byte 0: userbpf 3930000000000000, kernel "
+			"2700000000000000"); /* 3*3 + 10*3 */
+	CHECK_EQ_INT(userbpf_kobject__map_update(c.kobj, "h", &k, &v, 0), 0);
+
+	/* A key on one side only, then masked values and a mask's refusal. */
+	k = 100;
+	v = 1;
+	CHECK_EQ_INT(userbpf_kobject__map_update(c.kobj, "h", &k, &v, 0), 0);
+	CHECK_EQ_INT(userbpf_kobject__compare_maps(c.kobj, c.obj, &o), 1);
+	CHECK_STR(diff, "map 'h': key 64000000 only in the kernel (7 entries in userbpf, 8 in the kernel)");
+	v = 2;
+	CHECK_EQ_INT(userbpf_map_update_elem(userbpf_object_map__map(userbpf_object__find_map_by_name(c.obj, "h")),
+					     &k, &v, USERBPF_ANY),
+		     0);
+	CHECK_EQ_INT(userbpf_kobject__compare_maps(c.kobj, c.obj, &o), 1);
+	int calls = 0;
+	o.mask = mask_big_keys;
+	o.cookie = &calls;
+	CHECK_EQ_INT(userbpf_kobject__compare_maps(c.kobj, c.obj, &o), 0);
+	CHECK(calls > 16);
+	k = 999;
+	CHECK_EQ_INT(userbpf_kobject__map_update(c.kobj, "h", &k, &v, 0), 0);
+	CHECK_EQ_INT(userbpf_kobject__compare_maps(c.kobj, c.obj, &o), -EBADMSG);
+	CHECK_STR(diff, "map 'h' in the kernel: key 999 is refused");
+
+	/* Per-CPU: the sum over slots is compared, wherever the runs landed. */
+	o.mask = NULL;
+	CHECK_EQ_INT(userbpf_kobject__map_delete(c.kobj, "h", &k), 0);
+	k = 100;
+	CHECK_EQ_INT(userbpf_kobject__map_update(c.kobj, "h", &k, &v, 0), 0);
+	CHECK_EQ_INT(kcmp_fill(&c, 2, 5), 0);
+	CHECK_EQ_INT(userbpf_kobject__compare_maps(c.kobj, c.obj, &o), 0);
+	struct kcmp_args a = {2, 1};
+	struct userbpf_ktest_run_opts ko = USERBPF_OPTS_INIT(userbpf_ktest_run_opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
+	CHECK_EQ_INT(userbpf_kobject__test_run(c.kobj, "fill", &ko), 0); /* the kernel only */
+	CHECK_EQ_INT(userbpf_kobject__compare_maps(c.kobj, c.obj, &o), 1);
+	CHECK_CONTAINS(diff, "map 'h': key 02000000: values differ");
+	kcmp_teardown(&c);
 }
