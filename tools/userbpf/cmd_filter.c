@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "obj.h"
+#include "progs/progs.h"
 #include "userbpf/cbpf.h"
 #include "userbpf/kernel.h"
 #include "userbpf/object.h"
@@ -219,6 +220,39 @@ static int run_socket(const struct userbpf_prog *prog, const uint8_t *data, cons
 	return rc;
 }
 
+/*
+ * Frames shorter than an Ethernet header: no XDP or TC hook shows one to a program (nor do the
+ * packet runner and the kernel's test run, which refuse them), but captures hold them and libpcap
+ * filters them. They are run directly, with the context the runner builds (progs.h).
+ */
+static int run_short_frame(const struct userbpf_prog *prog, unsigned int type, const uint8_t *data,
+			   const struct pcap_pkthdr *h, struct userbpf_pkt_result *res)
+{
+	struct progs_xdp_ctx x = {0};
+	struct progs_skb_ctx s = {0};
+	uint64_t start = (uint64_t)(uintptr_t)data;
+	bool xdp = type == USERBPF_PROG_TYPE_XDP;
+	if (xdp) {
+		x.data = x.data_meta = start;
+		x.data_end = start + h->caplen;
+		x.md.ingress_ifindex = 1;
+	} else {
+		s.data = s.data_meta = start;
+		s.data_end = start + h->caplen;
+		s.skb.len = h->caplen;
+		s.skb.wire_len = h->len;
+		s.skb.ifindex = 1;
+	}
+	struct userbpf_run_opts ro = USERBPF_OPTS_INIT(userbpf_run_opts, .ctx = xdp ? (void *)&x : (void *)&s,
+						     .ctx_size = xdp ? sizeof(x) : sizeof(s),
+						     .exec = USERBPF_EXEC_FAST);
+	int rc = userbpf_prog__run(prog, &ro);
+	memset(res, 0, sizeof(*res));
+	res->retval = ro.retval;
+	res->action = (uint32_t)ro.retval == (xdp ? 2u : 0u) ? USERBPF_PKT_PASS : USERBPF_PKT_DROP;
+	return rc;
+}
+
 static int run_chunk(const struct filter_cmd *f, struct chunk *c, const struct userbpf_prog *prog,
 		     struct userbpf_pktrun *run, struct kside *k, pcap_dumper_t *dump, struct filter_stats *st)
 {
@@ -228,7 +262,11 @@ static int run_chunk(const struct filter_cmd *f, struct chunk *c, const struct u
 		for (size_t i = 0; i < c->n; i++) {
 			struct userbpf_pkt_meta meta = {.wire_len = c->hdr[i].len};
 			/* Only the verdict is kept: the result's packet points into the runner. */
-			c->rc[i] = userbpf_pktrun__run(run, c->data[i], c->hdr[i].caplen, &meta, &c->res[i], NULL, 0);
+			if (c->hdr[i].caplen < 14)
+				c->rc[i] = run_short_frame(prog, f->type, c->data[i], &c->hdr[i], &c->res[i]);
+			else
+				c->rc[i] = userbpf_pktrun__run(run, c->data[i], c->hdr[i].caplen, &meta, &c->res[i],
+							       NULL, 0);
 		}
 	} else {
 		for (size_t i = 0; i < c->n; i++)
