@@ -130,9 +130,10 @@ static int run_short(const struct userbpf_prog *prog, unsigned int type, const u
 	x.data_end = s.data_end = start + caplen;
 	s.skb.len = caplen;
 	s.skb.wire_len = wirelen;
+	struct userbpf_region pkt = {.addr = (void *)data, .size = caplen, .writable = 0};
 	struct userbpf_run_opts ro = USERBPF_OPTS_INIT(userbpf_run_opts, .ctx = xdp ? (void *)&x : (void *)&s,
-						     .ctx_size = xdp ? sizeof(x) : sizeof(s),
-						     .exec = USERBPF_EXEC_CHECKED);
+						     .ctx_size = xdp ? sizeof(x) : sizeof(s), .regions = &pkt,
+						     .nr_regions = 1, .exec = USERBPF_EXEC_CHECKED);
 	int rc = userbpf_prog__run(prog, &ro);
 	memset(res, 0, sizeof(*res));
 	res->retval = ro.retval;
