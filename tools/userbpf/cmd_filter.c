@@ -379,7 +379,6 @@ static void print_report(const struct filter_cmd *f, const struct filter_stats *
 		if (read_err)
 			json_kv_str(&j, "error", read_err);
 		json_obj_end(&j);
-		fputc('\n', stdout);
 		return;
 	}
 	printf("%s: %" PRIu64 " packets, %" PRIu64 " matched '%s' (%s, %zu eBPF insns from %u classic)\n",
