@@ -282,8 +282,9 @@ static int prog_open(const struct mon_args *a, struct mon_prog *mp)
 		return CLI_EXIT_USAGE;
 	}
 	struct userbpf_pktrun_opts ro =
-	    USERBPF_OPTS_INIT(userbpf_pktrun_opts, .exec = fast ? USERBPF_EXEC_FAST : USERBPF_EXEC_CHECKED,
-			      .err_buf = line, .err_size = sizeof(line));
+	    USERBPF_OPTS_INIT(userbpf_pktrun_opts, .prog_type = userbpf_program__type(mp->program),
+			      .exec = fast ? USERBPF_EXEC_FAST : USERBPF_EXEC_CHECKED, .err_buf = line,
+			      .err_size = sizeof(line));
 	line[0] = '\0';
 	mp->run = userbpf_pktrun__new(prog, &ro);
 	if (!mp->run) {
@@ -326,6 +327,7 @@ struct mon_loop {
 	uint64_t last;	   /* latest time seen, from t0 */
 	uint64_t cur_start, cur_end; /* the current interval, from t0 */
 	struct mon_count cur;
+	uint64_t cur_actions[MON_NR_ACTIONS];
 	int err; /* a report failed: -errno */
 };
 
@@ -345,8 +347,10 @@ static void report_interval(struct mon_loop *l, uint64_t end)
 			      .end_ns = end,
 			      .epoch_ns = l->epoch0 + l->cur_start,
 			      .count = l->cur};
+	memcpy(sp.actions, l->cur_actions, sizeof(sp.actions));
 	report(l, &sp);
 	memset(&l->cur, 0, sizeof(l->cur));
+	memset(l->cur_actions, 0, sizeof(l->cur_actions));
 }
 
 /* Report every interval that ends at or before `rel` (time from t0). */
@@ -474,8 +478,10 @@ static int monitor_main(int argc, char **argv)
 				l.st.errors++;
 				act = USERBPF_PKT_ABORTED;
 			}
-			if ((unsigned)act < MON_NR_ACTIONS)
+			if ((unsigned)act < MON_NR_ACTIONS) {
 				l.st.actions[act]++;
+				l.cur_actions[act]++;
+			}
 			l.st.total.packets++;
 			l.st.total.bytes += pk->caplen;
 			l.cur.packets++;
@@ -510,6 +516,7 @@ static int monitor_main(int argc, char **argv)
 			       .end_ns = l.last,
 			       .epoch_ns = l.epoch0,
 			       .count = l.st.total};
+	memcpy(sum.actions, l.st.actions, sizeof(sum.actions));
 	report(&l, &sum);
 	fflush(stdout);
 

@@ -31,6 +31,7 @@ struct mon_span {
 	uint64_t end_ns;
 	uint64_t epoch_ns; /* wall-clock (file: capture) time of start_ns, ns since 1970 */
 	struct mon_count count;
+	uint64_t actions[MON_NR_ACTIONS]; /* what became of the span's packets */
 };
 
 struct mon_view;
@@ -46,7 +47,7 @@ struct mon_state {
 	unsigned int top;
 	uint64_t interval_ns; /* 0: no intervals, the summary only */
 	struct mon_count total;
-	uint64_t actions[MON_NR_ACTIONS]; /* what became of the packets, whole run */
+	uint64_t actions[MON_NR_ACTIONS]; /* what became of the packets, whole run so far */
 	uint64_t errors;		  /* runs that failed (counted as aborted too) */
 	uint64_t kernel_drops;		  /* live: packets the ring had no room for */
 	uint64_t intervals;		  /* interval reports printed so far */

@@ -632,6 +632,28 @@ static void json_flows_maps(struct mon_view *v, const struct mon_state *st, stru
 	json_actions(j, "prog_verdicts", verd);
 }
 
+/* A key by its BTF type; an array index without one as a number. */
+static void print_key(const struct mon_view *v, const struct mon_map *mm, size_t e, FILE *f, struct json *j)
+{
+	uint32_t tid = userbpf_object_map__btf_key_type_id(mm->def);
+	const uint8_t *k = mm->keys + e * mm->ks;
+	if (!tid && is_array(mm->type) && mm->ks == 4) {
+		uint32_t idx;
+		memcpy(&idx, k, 4);
+		if (j)
+			json_u64(j, idx);
+		else
+			fprintf(f, "%u", idx);
+		return;
+	}
+	cli_print_value(v->o, tid, k, mm->ks, f, j);
+}
+
+static void print_val(const struct mon_view *v, const struct mon_map *mm, size_t e, FILE *f, struct json *j)
+{
+	cli_print_value(v->o, userbpf_object_map__btf_value_type_id(mm->def), mm->vals + e * mm->vs, mm->vs, f, j);
+}
+
 static void json_generic_maps(struct mon_view *v, const struct mon_state *st, struct json *j)
 {
 	json_key(j, "maps");
@@ -645,7 +667,12 @@ static void json_generic_maps(struct mon_view *v, const struct mon_state *st, st
 		json_kv_u64(j, "max_entries", userbpf_object_map__max_entries(mm->def));
 		if (mm->type == USERBPF_MAP_TYPE_RINGBUF || mm->type == USERBPF_MAP_TYPE_PERF_EVENT_ARRAY)
 			json_kv_u64(j, "records", mm->records);
-		if (mm->readable) {
+		if (mm->readable && userbpf_object_map__is_global_data(mm->def)) {
+			if (mm->n) {
+				json_key(j, "value");
+				print_val(v, mm, 0, NULL, j);
+			}
+		} else if (mm->readable) {
 			size_t n = top_select(v, mm, st->top, cmp_rank, keep_nonzero), used = 0;
 			for (size_t i = 0; i < mm->n; i++)
 				used += keep_nonzero(mm, i);
@@ -656,11 +683,9 @@ static void json_generic_maps(struct mon_view *v, const struct mon_state *st, st
 				size_t e = v->top[i];
 				json_obj_begin(j);
 				json_key(j, "key");
-				cli_print_value(v->o, userbpf_object_map__btf_key_type_id(mm->def),
-						mm->keys + e * mm->ks, mm->ks, NULL, j);
+				print_key(v, mm, e, NULL, j);
 				json_key(j, "value");
-				cli_print_value(v->o, userbpf_object_map__btf_value_type_id(mm->def),
-						mm->vals + e * mm->vs, mm->vs, NULL, j);
+				print_val(v, mm, e, NULL, j);
 				json_kv_u64(j, "rank", rank_of(mm, e));
 				json_obj_end(j);
 			}
@@ -691,9 +716,10 @@ static void report_json(struct mon_view *v, const struct mon_state *st, const st
 	json_kv_u64(&j, "bytes", sp->count.bytes);
 	json_kv_u64(&j, "pps", per_second(sp->count.packets, dur));
 	json_kv_u64(&j, "bps", per_second(sp->count.bytes * 8, dur));
+	json_actions(&j, "verdicts", sp->actions);
 	json_kv_u64(&j, "total_packets", st->total.packets);
 	json_kv_u64(&j, "total_bytes", st->total.bytes);
-	json_actions(&j, "verdicts", st->actions);
+	json_actions(&j, "total_verdicts", st->actions);
 	json_kv_u64(&j, "errors", st->errors);
 	if (st->live)
 		json_kv_u64(&j, "kernel_drops", st->kernel_drops);
@@ -765,6 +791,14 @@ static void text_generic(struct mon_view *v, const struct mon_state *st, FILE *f
 		struct mon_map *mm = &v->maps[m];
 		const char *tn = userbpf_map_type_name(userbpf_object_map__type(mm->def));
 		fprintf(f, "  %-16s %-16s", mm->name, tn ? tn : "unknown");
+		if (mm->readable && userbpf_object_map__is_global_data(mm->def)) {
+			if (mm->n) {
+				fputc(' ', f);
+				print_val(v, mm, 0, f, NULL);
+			}
+			fputc('\n', f);
+			continue;
+		}
 		if (mm->readable) {
 			size_t used = 0;
 			for (size_t i = 0; i < mm->n; i++)
@@ -783,11 +817,9 @@ static void text_generic(struct mon_view *v, const struct mon_state *st, FILE *f
 		for (size_t i = 0; i < n; i++) {
 			size_t e = v->top[i];
 			fputs("    ", f);
-			cli_print_value(v->o, userbpf_object_map__btf_key_type_id(mm->def), mm->keys + e * mm->ks,
-					mm->ks, f, NULL);
+			print_key(v, mm, e, f, NULL);
 			fputs(" -> ", f);
-			cli_print_value(v->o, userbpf_object_map__btf_value_type_id(mm->def),
-					mm->vals + e * mm->vs, mm->vs, f, NULL);
+			print_val(v, mm, e, f, NULL);
 			fputc('\n', f);
 		}
 	}
@@ -815,7 +847,7 @@ static void report_text(struct mon_view *v, const struct mon_state *st, const st
 			st->total.bytes);
 	fprintf(f, "  %-10s", "verdicts");
 	for (int a = 0; a < MON_NR_ACTIONS; a++)
-		fprintf(f, " %s %" PRIu64 "%s", userbpf_pkt_action_name((enum userbpf_pkt_action)a), st->actions[a],
+		fprintf(f, " %s %" PRIu64 "%s", userbpf_pkt_action_name((enum userbpf_pkt_action)a), sp->actions[a],
 			a + 1 < MON_NR_ACTIONS ? "," : "");
 	if (st->errors)
 		fprintf(f, " (%" PRIu64 " failed runs)", st->errors);
