@@ -458,7 +458,8 @@ static void flow_row(const struct mon_map *mm, size_t i, uint64_t now, struct fl
 	r->s = flow_stats_at(mm, i);
 	r->sport = ntohs(r->k.sport);
 	r->dport = ntohs(r->k.dport);
-	proto_name(r->k.proto, r->proto, sizeof(r->proto));
+	char num[8];
+	snprintf(r->proto, sizeof(r->proto), "%s", proto_name(r->k.proto, num, sizeof(num)));
 	endpoint_str(r->k.saddr, r->k.family, r->k.proto, r->sport, r->src, sizeof(r->src));
 	endpoint_str(r->k.daddr, r->k.family, r->k.proto, r->dport, r->dst, sizeof(r->dst));
 	if (r->k.proto == 6)
@@ -727,8 +728,7 @@ static void report_json(struct mon_view *v, const struct mon_state *st, const st
 		json_flows_maps(v, st, &j);
 	else
 		json_generic_maps(v, st, &j);
-	json_obj_end(&j);
-	fputc('\n', f);
+	json_obj_end(&j); /* ends the line */
 }
 
 /* ---- text ---- */
