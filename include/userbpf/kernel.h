@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <userbpf/object.h>
+#include <userbpf/packet.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -126,6 +127,120 @@ USERBPF_API int userbpf_kobject__map_lookup_and_delete(const struct userbpf_kobj
 /** First key for key == NULL, else the key after it; -ENOENT at the end. */
 USERBPF_API int userbpf_kobject__map_get_next_key(const struct userbpf_kobject *kobj, const char *name,
 						  const void *key, void *next_key);
+
+
+/*
+ * Packet programs in the kernel (kpkt.c): the kernel's twin of struct userbpf_pktrun (packet.h).
+ * A struct userbpf_kpktrun runs one XDP, TC (SCHED_CLS/SCHED_ACT), socket filter or CGROUP_SKB
+ * program of a kobject on packet after packet with BPF_PROG_TEST_RUN, building the context the
+ * kernel accepts from a struct userbpf_pkt_meta and mapping the return value to the same
+ * enum userbpf_pkt_action as the userbpf runner, so that the two results can be compared:
+ *
+ *   - XDP: ctx_in struct xdp_md with data 0, data_end = len, ingress_ifindex = meta->ifindex (0:
+ *     1, loopback, the kernel's default device) and rx_queue_index = meta->rx_queue. The packet out is what
+ *     lies between the ctx_out's data and data_end (metadata left out, as in userbpf's result);
+ *   - skb programs: ctx_in struct __sk_buff with mark, priority, cb[], tstamp, wire_len (0: the
+ *     captured length), and ifindex/ingress_ifindex = meta->ifindex (0: loopback, ingress 0) - the
+ *     fields the kernel's test run lets a caller set. meta->hash and a stripped VLAN tag cannot be
+ *     given to the kernel: such a packet is refused (-EOPNOTSUPP). The packet out is the kernel's
+ *     data_out; for socket filters, the first min(retval, len) bytes of it, as userbpf truncates.
+ *
+ * What the kernel does not report is left zero in the result: redirect_ifindex/_map_id/_flags
+ * (BPF_PROG_TEST_RUN does not redirect) and the high 32 bits of retval (it returns 32 bits).
+ */
+
+/** The kernel runner (opaque). */
+struct userbpf_kpktrun;
+
+struct userbpf_kpktrun_opts {
+	size_t sz;
+	/** Largest packet accepted (0: 65535); larger ones get -EMSGSIZE without a syscall. */
+	uint32_t max_len;
+	/** Why new failed: one line. May be NULL. */
+	char *err_buf;
+	size_t err_size;
+};
+
+/**
+ * A runner for program `prog_name` of `kobj` (which must outlive it). Its type is read from the
+ * kernel. NULL + errno: ENOENT (no such loaded program), EINVAL (not a packet type), ENOMEM.
+ */
+USERBPF_API struct userbpf_kpktrun *userbpf_kpktrun__new(const struct userbpf_kobject *kobj, const char *prog_name,
+							 const struct userbpf_kpktrun_opts *opts);
+USERBPF_API void userbpf_kpktrun__free(struct userbpf_kpktrun *run);
+/** The program's type as the kernel reports it (enum userbpf_prog_type numbering). */
+USERBPF_API unsigned int userbpf_kpktrun__prog_type(const struct userbpf_kpktrun *run);
+
+/**
+ * Run the program once in the kernel on `len` bytes at `pkt` (meta may be NULL: all zero). 0 with
+ * *res filled (res->data and res->ctx_out point into the runner, valid until its next run), or
+ * -errno with res->action = USERBPF_PKT_ABORTED and one line in err_buf: -EMSGSIZE (too long),
+ * -EOPNOTSUPP (meta the kernel cannot take), or the kernel's refusal (-EINVAL for a frame shorter
+ * than an Ethernet header, -ENODEV for an ifindex not in this network namespace...).
+ */
+USERBPF_API int userbpf_kpktrun__run(struct userbpf_kpktrun *run, const void *pkt, uint32_t len,
+				     const struct userbpf_pkt_meta *meta, struct userbpf_pkt_result *res,
+				     char *err_buf, size_t err_size);
+
+/**
+ * Time the program on one packet: BPF_PROG_TEST_RUN with `repeat` runs of the same packet (maps
+ * change as the program changes them; the packet is not reset between runs). *ns_per_run is the
+ * kernel's own mean, whole ns, which leaves out the syscall and the packet's setup and copy.
+ * *retval (may be NULL) the last run's. 0 or -errno as userbpf_kpktrun__run.
+ */
+USERBPF_API int userbpf_kpktrun__time(struct userbpf_kpktrun *run, const void *pkt, uint32_t len,
+				      const struct userbpf_pkt_meta *meta, uint32_t repeat, uint32_t *ns_per_run,
+				      uint32_t *retval, char *err_buf, size_t err_size);
+
+/**
+ * The action a return value means for a program type, as the userbpf runner maps it (packet.h):
+ * XDP 0..4 in order, anything else ABORTED; TC_ACT_SHOT/STOLEN/QUEUED/TRAP DROP, TC_ACT_REDIRECT
+ * REDIRECT, anything else PASS; socket filter 0 DROP, else PASS; CGROUP_SKB bit 0 (1 PASS, 0 DROP).
+ */
+USERBPF_API enum userbpf_pkt_action userbpf_kpkt_action(unsigned int prog_type, uint32_t retval);
+
+/*
+ * Maps compared (kcompare.c): after the same packets ran in userbpf and in the kernel, every map of
+ * the object is read on both sides, by name, and compared:
+ *   - hash, LRU hash, LPM trie, array and their per-CPU variants, global data: the sets of keys and
+ *     each key's value (entries sorted by key, as the two iterate in different orders);
+ *   - per-CPU values: userbpf has one slot per worker thread (userbpf_set_nr_cpus), the kernel one
+ *     per possible CPU, and the runs land on whatever CPU ran them; so each value is folded into
+ *     the sum over its slots of every 64-bit word (exact for counters, the usual per-CPU content);
+ *   - ring buffers: every record consumed on both sides, compared in order (this empties them);
+ *   - queues and stacks: popped empty on both sides, compared in order.
+ * Maps of other types (prog arrays, perf event arrays, map-in-map, devmap, cpumap, xskmap, bloom
+ * filters: nothing to iterate, or fds and ids that differ by nature) are left out and named in
+ * skipped_buf.
+ */
+struct userbpf_kcompare_opts {
+	size_t sz;
+	/**
+	 * Called on each value of both sides before comparing (per-CPU: the folded value; ring buffer
+	 * records and queue/stack values with key NULL): may check fields that cannot be equal (a
+	 * bpf_ktime_get_ns() value) and clear them. A non-zero return stops the comparison and is
+	 * returned, with the callback's reason in diff_buf. May be NULL.
+	 */
+	int (*mask)(void *cookie, const char *map, const void *key, void *value, uint32_t value_size,
+		    char *why, size_t why_size);
+	void *cookie;
+	/** Out: the first difference, one line ("map 'flows': ..."). May be NULL. */
+	char *diff_buf;
+	size_t diff_size;
+	/** Out: the maps left out, "name (type), ..." ("" if none). May be NULL. */
+	char *skipped_buf;
+	size_t skipped_size;
+	/** Out: entries (keys, records, popped values) compared on each side. */
+	uint64_t entries;
+};
+
+/**
+ * Compare every map of `obj` (loaded in userbpf) with its namesake in `kobj` (the kernel). 0 when
+ * all are the same, 1 on the first difference (described in diff_buf), -errno on failure (a read
+ * refused: the reason in diff_buf).
+ */
+USERBPF_API int userbpf_kobject__compare_maps(const struct userbpf_kobject *kobj, const struct userbpf_object *obj,
+					      struct userbpf_kcompare_opts *opts);
 
 #ifdef __cplusplus
 }

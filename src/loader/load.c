@@ -168,6 +168,30 @@ static int load_programs(struct userbpf_object *obj, const struct userbpf_object
 	return err;
 }
 
+/* prog_array slots from `values`, once the programs exist: the program's id, as libbpf fills fds. */
+static int fill_prog_arrays(struct userbpf_object *obj)
+{
+	for (size_t i = 0; i < obj->nr_maps; i++) {
+		struct userbpf_object_map *d = obj->maps[i];
+		if (d->type != USERBPF_MAP_TYPE_PROG_ARRAY)
+			continue;
+		for (size_t s = 0; s < d->nr_slots; s++) {
+			struct userbpf_program *p = &obj->progs[d->slots[s].target];
+			uint32_t id;
+			int err;
+			if (!p->prog)
+				continue; /* autoload off: the slot stays empty, as with libbpf */
+			id = userbpf_prog__id(p->prog);
+			err = userbpf_map_update_elem(d->map, &d->slots[s].key, &id, USERBPF_ANY);
+			if (err)
+				return loader_errno(obj, -err, (int)d->sec, d->sec_off,
+						    "map '%s': values[%u] = program '%s' refused: %s", d->name,
+						    d->slots[s].key, p->name, strerror(-err));
+		}
+	}
+	return 0;
+}
+
 int userbpf_object__load(struct userbpf_object *obj, const struct userbpf_object_load_opts *opts)
 {
 	struct userbpf_map **maps;
@@ -206,6 +230,8 @@ int userbpf_object__load(struct userbpf_object *obj, const struct userbpf_object
 		maps[i] = obj->maps[i]->map;
 	if (!err)
 		err = load_programs(obj, &o, maps);
+	if (!err)
+		err = fill_prog_arrays(obj);
 	free(maps);
 fail:
 	if (err)

@@ -79,7 +79,8 @@ static void *percpu_array_lookup_cpu(struct userbpf_map *m, const void *key, uin
 
 static long array_update(struct userbpf_map *m, const void *key, const void *value, uint64_t flags)
 {
-	int err = map_check_update_flags(m, flags);
+	/* The kernel's order: bad flags, index, NOEXIST, then F_LOCK on a value without a lock. */
+	int err = map_check_update_flags(m, flags & ~(uint64_t)USERBPF_F_LOCK);
 	if (err)
 		return err;
 	uint32_t i = key_index(key);
@@ -87,6 +88,8 @@ static long array_update(struct userbpf_map *m, const void *key, const void *val
 		return -E2BIG;
 	if (flags & USERBPF_NOEXIST)
 		return -EEXIST;
+	if ((flags & USERBPF_F_LOCK) && m->lock_off < 0)
+		return -EINVAL;
 	char *dst = m->percpu ? slot(A(m), userbpf_this_cpu() % m->nr_cpus, i)
 			      : A(m)->values + (size_t)i * A(m)->stride;
 	if (flags & USERBPF_F_LOCK)
@@ -118,6 +121,10 @@ static int array_sys_lookup(struct userbpf_map *m, const void *key, void *value,
 
 static int array_sys_update(struct userbpf_map *m, const void *key, const void *value, uint64_t flags)
 {
+	/* The bpf() syscall refuses F_LOCK without a lock before the map sees the update. */
+	int err = map_check_update_flags(m, flags);
+	if (err)
+		return err;
 	if (!m->percpu)
 		return (int)array_update(m, key, value, flags);
 	if (flags > USERBPF_EXIST)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "maps/map.h"
+#include "progs/ctx.h"
 #include "semantics.h"
 #include "vm.h"
 
@@ -288,6 +289,45 @@ static int hold_maps(struct userbpf_prog *prog, struct userbpf_map *const *maps)
 	return 0;
 }
 
+/*
+ * A program with a type: refuse the helpers the type may not call, run the context-access pass
+ * (progs/ctx_access.c, which may rewrite pointer-field loads), re-derive the ops of the rewritten
+ * program, and keep the type and the hook's name and size.
+ */
+static int prepare_type(struct userbpf_prog *prog, const struct userbpf_prog_opts *opts,
+			const struct userbpf_helpers *helpers, struct userbpf_map *const *maps, size_t nr_maps,
+			char *log, size_t log_size)
+{
+	unsigned int type = opts->prog_type;
+	const struct userbpf_ctx_desc *desc = VM_OPTS_GET(opts, ctx_desc, NULL);
+	for (size_t i = 0; i < prog->insn_cnt; i++) {
+		const struct userbpf_insn *in = &prog->insns[i];
+		if (prog->ops[i] == ISA_NR_OPS || in->code != (BPF_JMP | BPF_CALL) || in->src_reg != 0 ||
+		    progs_helper_allowed(type, (uint32_t)in->imm))
+			continue;
+		char dis[128];
+		const char *name = userbpf_prog_type_name((enum userbpf_prog_type)type);
+		progs_fmt_insn(prog->insns, prog->insn_cnt, i, dis, sizeof(dis));
+		vm_log(log, log_size, "insn %zu: %s: not allowed in %s programs\n", i, dis, name ? name : "these");
+		return -EACCES;
+	}
+	int err = progs_ctx_prepare(prog->insns, prog->insn_cnt, type, VM_OPTS_GET(opts, expected_attach_type, 0),
+				    desc, log, log_size);
+	if (!err)
+		err = validate_prog(prog->insns, prog->insn_cnt, prog->cpu_version, helpers, maps, nr_maps, prog->ops,
+				    log, log_size);
+	if (err)
+		return err;
+	prog->prog_type = type;
+	if (type == USERBPF_PROG_TYPE_HOOK) {
+		prog->hook_name = strdup(desc->name ? desc->name : "");
+		if (!prog->hook_name)
+			return -ENOMEM;
+		prog->hook_size = desc->size;
+	}
+	return 0;
+}
+
 struct userbpf_prog *userbpf_prog__load(const struct userbpf_insn *insns, size_t insn_cnt,
 					const struct userbpf_prog_opts *opts)
 {
@@ -341,6 +381,8 @@ struct userbpf_prog *userbpf_prog__load(const struct userbpf_insn *insns, size_t
 	memcpy(prog->insns, insns, insn_cnt * sizeof(*insns));
 
 	int err = validate_prog(prog->insns, insn_cnt, cpu, helpers, maps, nr_maps, prog->ops, log, log_size);
+	if (!err && VM_OPTS_GET(opts, prog_type, 0))
+		err = prepare_type(prog, opts, helpers, maps, nr_maps, log, log_size);
 	if (!err)
 		err = predecode(prog, helpers, maps);
 	if (!err)
@@ -367,6 +409,7 @@ void userbpf_prog__free(struct userbpf_prog *prog)
 void vm_prog_destroy(struct userbpf_prog *prog)
 {
 	free(prog->func_targets);
+	free(prog->hook_name);
 	free(prog->insns);
 	free(prog->ops);
 	free(prog->code);
@@ -442,6 +485,11 @@ size_t userbpf_prog__insn_cnt(const struct userbpf_prog *prog)
 const struct userbpf_insn *userbpf_prog__insns(const struct userbpf_prog *prog)
 {
 	return prog ? prog->insns : NULL;
+}
+
+unsigned int userbpf_prog__type(const struct userbpf_prog *prog)
+{
+	return prog ? prog->prog_type : 0;
 }
 
 int userbpf_prog__run(const struct userbpf_prog *prog, struct userbpf_run_opts *opts)
