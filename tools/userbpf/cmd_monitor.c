@@ -171,6 +171,21 @@ static bool is_packet_type(enum userbpf_prog_type t)
 	       t == USERBPF_PROG_TYPE_SOCKET_FILTER || t == USERBPF_PROG_TYPE_CGROUP_SKB;
 }
 
+static bool is_tail_call_target(const struct userbpf_object *obj, const struct userbpf_program *p)
+{
+	struct userbpf_object_map *m;
+	userbpf_object__for_each_map(m, obj)
+	{
+		size_t n = userbpf_object_map__slot_cnt(m);
+		for (size_t i = 0; i < n; i++) {
+			const struct userbpf_program *target = NULL;
+			if (!userbpf_object_map__slot(m, i, NULL, NULL, &target) && target == p)
+				return true;
+		}
+	}
+	return false;
+}
+
 static void prog_close(struct mon_prog *mp)
 {
 	userbpf_pktrun__free(mp->run);
@@ -238,10 +253,16 @@ static int prog_open(const struct mon_args *a, struct mon_prog *mp)
 			return CLI_EXIT_USAGE;
 		}
 	} else {
+		/* The first packet program, preferring one that is not a tail-call target (a slot of a
+		 * prog_array): that is the entry point of a dispatcher. */
 		struct userbpf_program *p;
 		userbpf_object__for_each_program(p, mp->o.obj)
 		{
-			if (is_packet_type(userbpf_program__type(p))) {
+			if (!is_packet_type(userbpf_program__type(p)))
+				continue;
+			if (!mp->program)
+				mp->program = p;
+			if (!is_tail_call_target(mp->o.obj, p)) {
 				mp->program = p;
 				break;
 			}

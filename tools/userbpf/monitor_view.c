@@ -106,8 +106,9 @@ static int map_init(struct mon_map *mm, const struct userbpf_object_map *def)
 	if (!mm->readable)
 		return 0;
 	mm->raw = malloc((size_t)MON_BATCH * mm->stride * mm->nr_cpus);
-	mm->in = malloc(mm->ks);
-	mm->out = malloc(mm->ks);
+	/* Batch positions are opaque: hash maps keep a 32-bit bucket index there, as the kernel's. */
+	mm->in = calloc(1, mm->ks > 8 ? mm->ks : 8);
+	mm->out = calloc(1, mm->ks > 8 ? mm->ks : 8);
 	if (!mm->raw || !mm->in || !mm->out)
 		return -ENOMEM;
 	return 0;
@@ -200,7 +201,7 @@ static int map_read(struct mon_map *mm, bool flow_stats)
 		/* The end, or a map changing so fast that the walk does not end: stop at twice its size. */
 		if (err == -ENOENT || cnt == 0 || mm->n > 2 * (size_t)max + MON_BATCH)
 			break;
-		memcpy(mm->in, mm->out, mm->ks);
+		memcpy(mm->in, mm->out, mm->ks > 8 ? mm->ks : 8);
 		first = false;
 	}
 	return 0;
@@ -308,11 +309,21 @@ static int cmp_flow_packets(const struct mon_map *mm, size_t a, size_t b)
 	return c ? c : cmp_key(mm, a, b);
 }
 
-/* Generic maps: largest rank first; equal ranks in key order (arrays: index order). */
+/* Keys as little-endian numbers (integer keys and array indices sort as numbers, as `run OBJ`). */
+static int cmp_key_le(const struct mon_map *mm, size_t a, size_t b)
+{
+	const uint8_t *x = mm->keys + a * mm->ks, *y = mm->keys + b * mm->ks;
+	for (size_t i = mm->ks; i-- > 0;)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
+/* Generic maps: largest rank first; equal ranks in key order. */
 static int cmp_rank(const struct mon_map *mm, size_t a, size_t b)
 {
 	int c = cmp_u64_desc(rank_of(mm, a), rank_of(mm, b));
-	return c ? c : (a < b ? -1 : a > b ? 1 : 0);
+	return c ? c : cmp_key_le(mm, a, b);
 }
 
 static bool keep_nonzero(const struct mon_map *mm, size_t i)
