@@ -34,7 +34,7 @@ endif
 CFLAGS     ?= $(OPT) -g
 CFLAGS     += -std=gnu11 -fPIC -fvisibility=hidden $(WARN) $(SANFLAGS)
 LDFLAGS    += $(SANFLAGS)
-LDLIBS     += -lbpf -lelf -lz -lpthread -lm
+LDLIBS     += -lbpf -lpcap -lelf -lz -lpthread -lm
 
 # Library sources: every src/*/*.c, the kernel backend (src/kernel/, libbpf's bpf() wrappers) included.
 LIB_SRCS   := $(sort $(wildcard src/*/*.c))
@@ -125,6 +125,40 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_LIB_OBJS) $(LIB_A)
 $(BUILD)/tests/kernel_%: tests/kernel/%.c $(TEST_LIB_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) $(LDFLAGS) $(LDLIBS)
+
+# ---- Examples (examples/, see examples/README.md) -----------------------------------------------
+# examples/*.bpf.c -> $(BUILD)/examples/NAME.o (clang, CPU v4); the capture generator examples/gen/ ->
+# $(BUILD)/examples/gen_captures, which writes every $(BUILD)/examples/NAME.pcap (deterministic);
+# tests/unit/test_examples.c links the generator's packet builders to derive expected results.
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.bpf.c))
+EXAMPLE_OBJS := $(EXAMPLE_SRCS:examples/%.bpf.c=$(BUILD)/examples/%.o)
+EXAMPLE_HDRS := $(wildcard examples/*.h)
+EXAMPLE_GEN  := $(BUILD)/examples/gen_captures
+EXAMPLE_GEN_LIB := $(BUILD)/obj/examples/gen/gen_pkts.o
+EXAMPLE_CAPS := $(BUILD)/examples/captures.stamp
+
+all: $(EXAMPLE_GEN) $(EXAMPLE_CAPS)
+$(TEST_BINS): | $(EXAMPLE_CAPS)
+ifneq ($(HAVE_BPF_CLANG),)
+all: $(EXAMPLE_OBJS)
+$(TEST_BINS): | $(EXAMPLE_OBJS)
+endif
+
+$(BUILD)/examples/%.o: examples/%.bpf.c $(EXAMPLE_HDRS)
+	@mkdir -p $(@D)
+	$(BPF_CLANG) $(BPF_CFLAGS) -mcpu=v4 -Wall -c $< -o $@
+
+$(EXAMPLE_GEN): $(BUILD)/obj/examples/gen/gen_captures.o $(EXAMPLE_GEN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(EXAMPLE_CAPS): $(EXAMPLE_GEN)
+	$(EXAMPLE_GEN) $(@D)
+	@touch $@
+
+$(BUILD)/tests/test_examples: $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/test_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
+# ---- end of examples ----------------------------------------------------------------------------
 
 # The whole suite: unit tests, conformance through the plugin, CLI tests, kernel differential tests,
 # and the switch-dispatch build of the interpreter. Ends with one "N passed, N failed" line.
