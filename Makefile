@@ -158,6 +158,9 @@ $(EXAMPLE_CAPS): $(EXAMPLE_GEN)
 
 $(BUILD)/tests/test_examples: $(EXAMPLE_GEN_LIB)
 $(BUILD)/tests/test_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
+# tests/kernel/diff_examples.c puts the firewall's rules (gen_fw_rules) into the maps.
+$(BUILD)/tests/kernel_diff_examples: $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/kernel_diff_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
 # ---- end of examples ----------------------------------------------------------------------------
 
 # The whole suite: unit tests, conformance through the plugin, CLI tests, kernel differential tests,
@@ -165,7 +168,7 @@ $(BUILD)/tests/test_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
 check: all
 	@BUILD=$(BUILD) tests/run_tests.sh
 
-bench: $(LIB_A)
+bench: $(LIB_A) $(EXAMPLE_CAPS) $(if $(HAVE_BPF_CLANG),$(EXAMPLE_OBJS))
 	@$(MAKE) --no-print-directory -C bench BUILD=$(abspath $(BUILD))/bench LIB=$(abspath $(LIB_A)) all run
 
 # libFuzzer targets (clang), FUZZ_SECONDS each.

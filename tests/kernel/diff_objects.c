@@ -1007,6 +1007,41 @@ TEST(kd_helpers)
 	kd_scenario("kd_helpers", sc_helpers);
 }
 
+/* kd_csum: l3/l4_csum_replace, skb_store_bytes and csum_diff on IPv4 UDP and TCP packets. */
+static void sc_csum(struct kd *d)
+{
+	for (int v = 0; v < 6; v++) {
+		uint8_t pkt[74] = {0};
+		uint8_t proto = v & 1 ? 6 : 17;
+		memset(pkt, 0x11 * (v + 1), 12); /* MACs */
+		pkt[12] = 0x08;
+		uint8_t ip[20] = {0x45, 0, 0, 60, 0x12, (uint8_t)v, 0x40, 0, 64, proto, 0, 0,
+				  10, 0, 0, (uint8_t)(1 + v), 10, 0, (uint8_t)v, 2};
+		uint32_t sum = 0;
+		for (int i = 0; i < 20; i += 2)
+			sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		ip[10] = (uint8_t)(~sum >> 8);
+		ip[11] = (uint8_t)~sum;
+		memcpy(pkt + 14, ip, 20);
+		for (int i = 34; i < 74; i++)
+			pkt[i] = (uint8_t)(i * 7 + v);
+		if (v >= 4) /* UDP without checksum (0): l4_csum_replace leaves it */
+			pkt[34 + 6] = pkt[34 + 7] = 0;
+		kd_run_pkt(d, "kd_csum_nat", pkt, sizeof(pkt));
+	}
+}
+
+TEST(kd_csum)
+{
+	if (!userbpf_pktrun__new) {
+		SKIP("kd_csum: no packet runner in this libuserbpf (l3/l4_csum_replace need a packet)");
+		return;
+	}
+	kd_scenario("kd_csum", sc_csum);
+}
+
 TEST(zz_totals)
 {
 	fprintf(stderr, "    diff_objects: %d objects; %d program runs, %d host operations, %d maps "
