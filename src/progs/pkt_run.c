@@ -122,9 +122,18 @@ struct userbpf_pktrun *userbpf_pktrun__new(const struct userbpf_prog *prog, cons
 		errno = EINVAL;
 		return NULL;
 	}
-	unsigned int type = VM_OPTS_GET(opts, prog_type, 0);
+	unsigned int type = VM_OPTS_GET(opts, prog_type, 0), loaded = userbpf_prog__type(prog);
 	if (!type)
-		type = userbpf_prog__type(prog);
+		type = loaded;
+	if (loaded && type != loaded) {
+		/* its context accesses were checked and rewritten for the type it was loaded with */
+		const char *a = userbpf_prog_type_name((enum userbpf_prog_type)loaded);
+		const char *b = userbpf_prog_type_name((enum userbpf_prog_type)type);
+		errf(err, err_size, "packet runner: a program loaded as %s (%u) cannot run as %s (%u)", a ? a : "?",
+		     loaded, b ? b : "?", type);
+		errno = EINVAL;
+		return NULL;
+	}
 	if (!progs_is_packet_type(type)) {
 		const char *name = userbpf_prog_type_name((enum userbpf_prog_type)type);
 		errf(err, err_size, "packet runner: program type %s (%u) is not a packet type (xdp, tc, socket filter, cgroup skb)",
