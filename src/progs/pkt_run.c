@@ -366,11 +366,8 @@ int userbpf_pktrun__run(struct userbpf_pktrun *run, const void *pkt, uint32_t le
 	}
 	p->frame = p->buf + p->head;
 	memcpy(p->frame, pkt, len);
-	if (p->xdp) {
-		/* Old bytes around the packet would not be there in a fresh kernel frame. */
+	if (p->xdp) /* a fresh kernel frame: adjust_head and adjust_meta expose the headroom's zeros */
 		memset(p->buf, 0, p->head);
-		memset(p->frame + len, 0, (size_t)(p->buf + p->buf_size - (p->frame + len)));
-	}
 	p->redirected = false;
 	p->redirect_ifindex = p->redirect_map_id = 0;
 	p->redirect_flags = 0;
