@@ -258,7 +258,10 @@ TEST(skb_narrow_and_sizes)
 	CHECK_CONTAINS(logbuf, "hwtstamp is accessed 8 bytes at a time");
 	/* remote_ip6 element by element in cgroup skb */
 	CHECK_EQ_INT(access1(CG, 0, BPF_DW, 104, 0, NULL), -EACCES);
-	CHECK_EQ_INT(access1(CG, 0, BPF_H, 102, 0, NULL), 0);
+	CHECK_EQ_INT(access1(CG, 0, BPF_H, 102, 0, NULL), -EACCES);
+	CHECK_CONTAINS(logbuf, "narrow load of remote_ip6[0]; load all 4 bytes");
+	CHECK_EQ_INT(access1(CG, 0, BPF_W, 104, 0, NULL), 0);
+	CHECK_EQ_INT(access1(CG, 0, BPF_H, 134, 0, NULL), 0); /* remote_port: narrow loads allowed */
 }
 
 /* ---- tracking the context ----------------------------------------------------------------------- */
@@ -583,7 +586,9 @@ TEST(helper_tables)
 		CHECK(progs_helper_allowed(t, 181)); /* loop */
 		CHECK(progs_helper_allowed(t, 130)); /* ringbuf_output */
 	}
-	CHECK(!progs_helper_allowed(XDP, 14)); /* get_current_pid_tgid */
+	CHECK(!progs_helper_allowed(XDP, 121)); /* xdp_output: tracing programs only */
+	CHECK(!progs_helper_allowed(SOCK, 28)); /* csum_diff: tc and xdp */
+	CHECK(progs_helper_allowed(XDP, 28));
 	CHECK(progs_helper_allowed(USERBPF_PROG_TYPE_KPROBE, 14));
 	CHECK(progs_helper_allowed(USERBPF_PROG_TYPE_HOOK, 14));
 	CHECK(progs_is_packet_type(XDP) && progs_is_packet_type(CG) && !progs_is_packet_type(2) &&
