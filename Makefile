@@ -86,6 +86,19 @@ $(CLI): $(CLI_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS)
 
+# ---- userbpf monitor: the flows program built into the CLI -------------------------------------
+# tools/userbpf/monitor_embed.c copies $(BUILD)/examples/flows.o (examples/flows.bpf.c, built by the
+# examples rules) into the CLI with the assembler's .incbin, so that the installed `userbpf monitor`
+# needs no file. Without clang-19 it is built without it (`monitor --prog flows` then says so).
+ifneq ($(HAVE_BPF_CLANG),)
+ifneq ($(wildcard examples/flows.bpf.c),)
+MONITOR_FLOWS_OBJ := $(BUILD)/examples/flows.o
+$(BUILD)/obj/tools/userbpf/monitor_embed.o: $(MONITOR_FLOWS_OBJ)
+$(BUILD)/obj/tools/userbpf/monitor_embed.o: CPPFLAGS += -DMONITOR_FLOWS_OBJ='"$(MONITOR_FLOWS_OBJ)"'
+endif
+endif
+# ---- end of userbpf monitor ---------------------------------------------------------------------
+
 $(PLUGIN): $(PLUGIN_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(PLUGIN_OBJS) $(LIB_A) $(LDLIBS)
@@ -145,6 +158,9 @@ $(EXAMPLE_CAPS): $(EXAMPLE_GEN)
 
 $(BUILD)/tests/test_examples: $(EXAMPLE_GEN_LIB)
 $(BUILD)/tests/test_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
+# tests/kernel/diff_examples.c puts the firewall's rules (gen_fw_rules) into the maps.
+$(BUILD)/tests/kernel_diff_examples: $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/kernel_diff_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
 # ---- end of examples ----------------------------------------------------------------------------
 
 # The whole suite: unit tests, conformance through the plugin, CLI tests, kernel differential tests,
@@ -152,7 +168,7 @@ $(BUILD)/tests/test_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
 check: all
 	@BUILD=$(BUILD) tests/run_tests.sh
 
-bench: $(LIB_A)
+bench: $(LIB_A) $(EXAMPLE_CAPS) $(if $(HAVE_BPF_CLANG),$(EXAMPLE_OBJS))
 	@$(MAKE) --no-print-directory -C bench BUILD=$(abspath $(BUILD))/bench LIB=$(abspath $(LIB_A)) all run
 
 # libFuzzer targets (clang), FUZZ_SECONDS each.

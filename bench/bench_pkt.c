@@ -23,7 +23,10 @@
  * engines. Time is the thread's CPU time (--wall: CLOCK_MONOTONIC) for userbpf; the kernel's timer
  * also leaves out time spent rescheduled. One thread: figures are per core.
  *
- * Usage: bench_pkt [--json] [--wall] [-t SECONDS_PER_CELL] [-d EXAMPLES_DIR] [NAME...]
+ * Without names: every example on its own capture, then every example on monitor.pcap (4,000
+ * packets, 240 flows: a bigger, more even mix).
+ *
+ * Usage: bench_pkt [--json] [--wall] [-t SECONDS_PER_CELL] [-d EXAMPLES_DIR] [NAME[:CAPTURE]...]
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -139,7 +142,8 @@ static int side_open(struct side *s, int eng, const char *path, const struct ex_
 		return 0;
 	}
 	s->helpers = userbpf_helpers__new();
-	if (!s->helpers || userbpf_helpers__add_maps(s->helpers) || userbpf_helpers__add_kernel(s->helpers) ||
+	if (!s->helpers || userbpf_helpers__add_std(s->helpers) || userbpf_helpers__add_maps(s->helpers) ||
+	    userbpf_helpers__add_kernel(s->helpers) ||
 	    userbpf_helpers__add_packet(s->helpers)) {
 		snprintf(err, err_size, "helpers: %s", strerror(errno));
 		return -1;
@@ -153,6 +157,7 @@ static int side_open(struct side *s, int eng, const char *path, const struct ex_
 	}
 	struct userbpf_pktrun_opts po = USERBPF_OPTS_INIT(
 	    userbpf_pktrun_opts, .exec = eng == ENG_FAST ? USERBPF_EXEC_FAST : USERBPF_EXEC_CHECKED,
+	    .prog_type = userbpf_program__type(userbpf_object__find_program_by_name(s->obj, prog)),
 	    .err_buf = log, .err_size = sizeof(log));
 	s->run = userbpf_pktrun__new(userbpf_program__prog(userbpf_object__find_program_by_name(s->obj, prog)), &po);
 	if (!s->run) {
@@ -230,6 +235,7 @@ static int k_sample(struct side *s, const struct net_capture *cap, uint32_t repe
 
 struct result {
 	char name[64];
+	char capture[64];
 	const char *type;
 	size_t packets;
 	double avg_len;
@@ -237,7 +243,8 @@ struct result {
 	bool have[NR_ENG];
 };
 
-static int bench_one(const char *dir, const char *name, double secs, bool have_kernel, struct result *res)
+static int bench_one(const char *dir, const char *name, const char *capname, double secs, bool have_kernel,
+		     struct result *res)
 {
 	char path[1024], pcap[1024], err[1024] = "";
 	const struct ex_setup *ex = ex_setup_find(name);
@@ -248,8 +255,9 @@ static int bench_one(const char *dir, const char *name, double secs, bool have_k
 
 	memset(sides, 0, sizeof(sides));
 	snprintf(res->name, sizeof(res->name), "%s", name);
+	snprintf(res->capture, sizeof(res->capture), "%s", capname);
 	snprintf(path, sizeof(path), "%s/%s.o", dir, name);
-	snprintf(pcap, sizeof(pcap), "%s/%s.pcap", dir, name);
+	snprintf(pcap, sizeof(pcap), "%s/%s.pcap", dir, capname);
 	if (net_capture_load(pcap, &cap, err, sizeof(err))) {
 		printf("FAIL: %s: %s\n", name, err);
 		return -1;
@@ -329,11 +337,39 @@ static void fmt_cell(char *out, size_t size, const struct result *r, int k)
 		snprintf(out, size, "%.1f | %.2f", r->cells[k].median, 1e3 / r->cells[k].median);
 }
 
+/* A run: example NAME on capture CAPTURE ("NAME" alone: its own capture; "NAME:CAPTURE"). */
+struct job {
+	char name[64];
+	char capture[64];
+};
+
+static void add_job(struct job *jobs, size_t *n, size_t max, const char *name, const char *capture)
+{
+	if (*n >= max)
+		return;
+	snprintf(jobs[*n].name, sizeof(jobs[*n].name), "%s", name);
+	snprintf(jobs[*n].capture, sizeof(jobs[*n].capture), "%s", capture);
+	(*n)++;
+}
+
+static bool file_exists(const char *dir, const char *name, const char *ext)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s%s", dir, name, ext);
+	f = fopen(path, "rb");
+	if (f)
+		fclose(f);
+	return f != NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = "build/examples";
 	const char *names[64];
-	size_t nnames = 0;
+	struct job jobs[128];
+	size_t njobs = 0, nnames;
 	struct result *results;
 	bool json = false, have_kernel;
 	double secs = 0.5;
@@ -349,17 +385,33 @@ int main(int argc, char **argv)
 			secs = atof(argv[++i]);
 		else if (!strcmp(argv[i], "-d") && i + 1 < argc)
 			dir = argv[++i];
-		else if (argv[i][0] != '-' && nnames < 64)
-			names[nnames++] = argv[i];
-		else {
-			fprintf(stderr, "usage: %s [--json] [--wall] [-t SECONDS_PER_CELL] [-d EXAMPLES_DIR] [NAME...]\n",
+		else if (argv[i][0] != '-') {
+			char name[64], *colon;
+
+			snprintf(name, sizeof(name), "%s", argv[i]);
+			colon = strchr(name, ':');
+			if (colon)
+				*colon++ = 0;
+			add_job(jobs, &njobs, 128, name, colon ? colon : name);
+		} else {
+			fprintf(stderr,
+				"usage: %s [--json] [--wall] [-t SECONDS_PER_CELL] [-d EXAMPLES_DIR] [NAME[:CAPTURE]...]\n",
 				argv[0]);
 			return 2;
 		}
 	}
-	if (!nnames)
+	if (!njobs) {
+		/* Every example on its own capture, then on the bigger mixed one (monitor.pcap). */
 		nnames = ex_list(dir, names, 64);
-	if (!nnames) {
+		for (size_t i = 0; i < nnames; i++)
+			add_job(jobs, &njobs, 128, names[i], names[i]);
+		if (file_exists(dir, "monitor", ".pcap"))
+			for (size_t i = 0; i < nnames; i++)
+				add_job(jobs, &njobs, 128, names[i], "monitor");
+		for (size_t i = 0; i < nnames; i++)
+			free((void *)names[i]);
+	}
+	if (!njobs) {
 		fprintf(stderr, "bench_pkt: no example with its capture (NAME.o and NAME.pcap) in %s: build them "
 				"with 'make' first\n",
 			dir);
@@ -368,23 +420,23 @@ int main(int argc, char **argv)
 	have_kernel = userbpf_kernel_available(why, sizeof(why)) == 1;
 	if (!have_kernel)
 		printf("kernel: %s: kernel column left out\n", why);
-	results = calloc(nnames, sizeof(*results));
+	results = calloc(njobs, sizeof(*results));
 	if (!results)
 		return 1;
-	for (size_t i = 0; i < nnames; i++)
-		if (bench_one(dir, names[i], secs, have_kernel, &results[i]))
+	for (size_t i = 0; i < njobs; i++)
+		if (bench_one(dir, jobs[i].name, jobs[i].capture, secs, have_kernel, &results[i]))
 			failed = 1;
 
 	if (!json) {
-		printf("packet programs over their capture held in memory, one thread; ns per packet and Mpps (median)\n");
+		printf("packet programs over a capture held in memory, one thread; ns per packet and Mpps (medians)\n");
 		printf("fast: userbpf fast interpreter, programs loaded USERBPF_PROG_F_TRUSTED (no verifier yet); "
 		       "checked: userbpf checked interpreter;\nkernel: BPF_PROG_TEST_RUN repeat per packet, the "
-		       "kernel's per-run time (JIT if enabled), weighted by the capture's packet mix\n\n");
-		printf("| example | type | packets | avg bytes | fast ns | fast Mpps | checked ns | checked Mpps | "
+		       "kernel's per-run time (JIT if enabled), averaged over the capture's packets\n\n");
+		printf("| example | capture | type | packets | avg bytes | fast ns | fast Mpps | checked ns | checked Mpps | "
 		       "kernel ns | kernel Mpps | fast/kernel | checked/kernel |\n");
-		printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		printf("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	}
-	for (size_t i = 0; i < nnames; i++) {
+	for (size_t i = 0; i < njobs; i++) {
 		const struct result *r = &results[i];
 		double f = r->cells[ENG_FAST].median, c = r->cells[ENG_CHECKED].median,
 		       kk = r->cells[ENG_KERNEL].median;
@@ -393,8 +445,9 @@ int main(int argc, char **argv)
 		if (!r->cells[ENG_FAST].n)
 			continue;
 		if (json) {
-			printf("{\"example\": \"%s\", \"type\": \"%s\", \"packets\": %zu, \"avg_bytes\": %.1f", r->name,
-			       r->type ? r->type : "?", r->packets, r->avg_len);
+			printf("{\"example\": \"%s\", \"capture\": \"%s\", \"type\": \"%s\", \"packets\": %zu, "
+			       "\"avg_bytes\": %.1f",
+			       r->name, r->capture, r->type ? r->type : "?", r->packets, r->avg_len);
 			for (int k = 0; k < NR_ENG; k++)
 				if (r->have[k] && r->cells[k].n)
 					printf(", \"%s_ns\": %.2f, \"%s_mpps\": %.3f", eng_names[k], r->cells[k].median,
@@ -407,8 +460,8 @@ int main(int argc, char **argv)
 		fmt_cell(d, sizeof(d), r, ENG_KERNEL);
 		if (!strchr(d, '|'))
 			snprintf(d, sizeof(d), "- | -");
-		printf("| %s | %s | %zu | %.0f | %s | %s | %s |", r->name, r->type ? r->type : "?", r->packets,
-		       r->avg_len, a, b, d);
+		printf("| %s | %s | %s | %zu | %.0f | %s | %s | %s |", r->name, r->capture, r->type ? r->type : "?",
+		       r->packets, r->avg_len, a, b, d);
 		if (r->have[ENG_KERNEL] && kk > 0)
 			printf(" %.2f | %.2f |\n", f / kk, c / kk);
 		else

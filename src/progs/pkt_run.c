@@ -201,13 +201,17 @@ void userbpf_pktrun__free(struct userbpf_pktrun *run)
 	free(run);
 }
 
-/* skb->pkt_type as eth_type_trans sets it on the loopback device, whose address is all zero. */
+/*
+ * skb->pkt_type as eth_type_trans sets it on the loopback device, whose address and broadcast
+ * address are both all zero: a group address is PACKET_MULTICAST (broadcast included, as the kernel
+ * finds ff:ff:ff:ff:ff:ff unequal to the device's broadcast address), 00:00:00:00:00:00 is
+ * PACKET_HOST, any other unicast address PACKET_OTHERHOST.
+ */
 static uint32_t eth_pkt_type(const uint8_t *dst)
 {
-	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	static const uint8_t zero[6];
 	if (dst[0] & 1)
-		return memcmp(dst, bcast, 6) == 0 ? 1 /* PACKET_BROADCAST */ : 2 /* PACKET_MULTICAST */;
+		return 2; /* PACKET_MULTICAST */
 	return memcmp(dst, zero, 6) == 0 ? 0 /* PACKET_HOST */ : 3 /* PACKET_OTHERHOST */;
 }
 

@@ -240,9 +240,9 @@ TEST(skb_fields)
 	CHECK_EQ_U64(SKB(T_CLS, local_ip4, pkt, len, NULL), 0x0100000a);  /* source 10.0.0.1 */
 	CHECK_EQ_U64(SKB(T_CLS, remote_ip4, pkt, len, NULL), 0x0200000a); /* destination 10.0.0.2 */
 	CHECK_EQ_U64(SKB(T_CLS, data_meta, pkt, len, NULL), 0);
-	o.dst = bcast;
+	o.dst = bcast; /* the loopback device's broadcast address is all zero: multicast, as the kernel says */
 	pb_build(pkt, &o);
-	CHECK_EQ_U64(SKB(T_CLS, pkt_type, pkt, len, NULL), 1);
+	CHECK_EQ_U64(SKB(T_CLS, pkt_type, pkt, len, NULL), 2);
 	o.dst = mcast;
 	pb_build(pkt, &o);
 	CHECK_EQ_U64(SKB(T_CLS, pkt_type, pkt, len, NULL), 2);
