@@ -21,7 +21,7 @@
 #define PKT_SHINFO_SIZE 320u	  /* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) */
 #define PKT_XDP_FRAME_SIZE 40u	  /* sizeof(struct xdp_frame): kept free at the head of an XDP frame */
 #define PKT_XDP_MAX_LINEAR (PKT_PAGE_SIZE - PKT_XDP_HEADROOM - PKT_SHINFO_SIZE) /* 3520 */
-#define PKT_XDP_META_MAX 32u	  /* largest XDP metadata (xdp_metalen_invalid) */
+#define PKT_XDP_META_MAX 255u	  /* largest XDP metadata: skb_shared_info.meta_len is a u8 (6.18) */
 #define PKT_SKB_MAX_LEN (4u * PKT_PAGE_SIZE - PKT_SHINFO_SIZE) /* BPF_SKB_MAX_LEN = SKB_MAX_ALLOC */
 #define PKT_ETH_HLEN 14u
 #define PKT_VLAN_HLEN 4u

@@ -417,7 +417,8 @@ static uint64_t h_xdp_adjust_head(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 	return 0;
 }
 
-/* bpf_xdp_adjust_meta(xdp, offset): metadata of at most 32 bytes, a multiple of 4 */
+/* bpf_xdp_adjust_meta(xdp, offset): metadata a multiple of 4 bytes, at most 255 (as kernels since
+ * 6.x: older ones allowed 32), within the headroom past the xdp_frame */
 static uint64_t h_xdp_adjust_meta(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 				  const struct userbpf_call *c)
 {

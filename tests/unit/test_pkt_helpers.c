@@ -100,7 +100,12 @@ TEST(xdp_adjust_meta)
 	CHECK_EQ_INT(((const struct userbpf_xdp_md *)f.res.ctx_out)->data_end, 32 + len);
 	CHECK_EQ_INT(f.res.len, len); /* the output packet is data..data_end */
 	fx_close(&f);
-	CHECK_EQ_INT(call1(&f, T_XDP, 54, -36, pkt, len, NULL), -EACCES);
+	CHECK_EQ_INT(call1(&f, T_XDP, 54, -36, pkt, len, NULL), 0); /* the kernel's limit is 255 now, not 32 */
+	fx_close(&f);
+	CHECK_EQ_INT(call1(&f, T_XDP, 54, -216, pkt, len, NULL), 0); /* the whole headroom past the xdp_frame */
+	CHECK_EQ_INT(((const struct userbpf_xdp_md *)f.res.ctx_out)->data, 216);
+	fx_close(&f);
+	CHECK_EQ_INT(call1(&f, T_XDP, 54, -220, pkt, len, NULL), -EINVAL);
 	fx_close(&f);
 	CHECK_EQ_INT(call1(&f, T_XDP, 54, -6, pkt, len, NULL), -EACCES);
 	fx_close(&f);
