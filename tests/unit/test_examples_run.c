@@ -83,7 +83,7 @@ static bool has_l4(const struct gen_pkt *g)
 }
 
 /* Runs a test body on every backend: userbpf's checked engine, its default engine, the kernel. */
-#define EVERYWHERE(NAME)                                                                                           \
+#define EVERYWHERE(NAME)                                                                                     \
 	static void NAME(enum ex_backend be);                                                                \
 	TEST(NAME##_checked)                                                                                 \
 	{                                                                                                    \
@@ -117,7 +117,7 @@ static void proto_count_on(enum ex_backend be, const char *capture)
 	CHECK(run_all(&r, &c, act));
 	for (size_t i = 0; i < c.gen.n; i++) {
 		const struct gen_pkt *g = &c.gen.pkts[i];
-		int cls = g->ethertype == GEN_ETH_IPV4 ? PC_IPV4
+		int cls = g->ethertype == GEN_ETH_IPV4	 ? PC_IPV4
 			  : g->ethertype == GEN_ETH_IPV6 ? PC_IPV6
 			  : g->ethertype == GEN_ETH_ARP	 ? PC_ARP
 							 : PC_OTHER;
@@ -222,10 +222,10 @@ static void flows_on(enum ex_backend be, const char *capture)
 			pwant[FLOW_PROTO_OTHER].bytes += g->len;
 			continue;
 		}
-		idx = g->proto == GEN_IPPROTO_TCP ? FLOW_PROTO_TCP
-		      : g->proto == GEN_IPPROTO_UDP ? FLOW_PROTO_UDP
+		idx = g->proto == GEN_IPPROTO_TCP				       ? FLOW_PROTO_TCP
+		      : g->proto == GEN_IPPROTO_UDP				       ? FLOW_PROTO_UDP
 		      : g->proto == GEN_IPPROTO_ICMP || g->proto == GEN_IPPROTO_ICMPV6 ? FLOW_PROTO_ICMP
-											 : FLOW_PROTO_IP_OTHER;
+										       : FLOW_PROTO_IP_OTHER;
 		pwant[idx].packets++;
 		pwant[idx].bytes += g->len;
 		flow_key_of(g, &k);
@@ -521,7 +521,7 @@ static void synflood_case(enum ex_backend be, uint32_t drop_flagged)
 			stats[SYN_STAT_DROPS]++;
 			a = USERBPF_PKT_DROP;
 		}
-verdict:
+	verdict:
 		CHECK_EQ_INT(act[i], a);
 	}
 
@@ -677,7 +677,8 @@ static void dns(enum ex_backend be)
 
 		CHECK_EQ_INT(ex_lookup(&r, "tlds", &tlds[k].tld, &v), 0);
 		if (v != tlds[k].n)
-			fprintf(stderr, "tld '%.16s': %" PRIu64 ", want %" PRIu64 "\n", tlds[k].tld.name, v, tlds[k].n);
+			fprintf(stderr, "tld '%.16s': %" PRIu64 ", want %" PRIu64 "\n", tlds[k].tld.name, v,
+				tlds[k].n);
 		CHECK_EQ_U64(v, tlds[k].n);
 	}
 	for (uint32_t k = 0; k < DNS_STAT_MAX; k++) {
