@@ -100,6 +100,9 @@ extern const char *const gen_capture_names[];
 int gen_capture_build(const char *name, struct gen_capture *cap);
 void gen_capture_free(struct gen_capture *cap);
 
+/* Fill g->data and g->len from the description (the rest of *g). 0 or -EINVAL. */
+int gen_pkt_build(struct gen_pkt *g);
+
 /* Write the capture as a pcap file (microsecond timestamps, Ethernet). 0 or -errno. */
 int gen_capture_write(const struct gen_capture *cap, const char *path);
 

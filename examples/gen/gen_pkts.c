@@ -138,8 +138,7 @@ static int dns_message(const struct gen_pkt *g, uint8_t *out, size_t room)
 	return 12 + n + 4;
 }
 
-/* Fill g->data and g->len from the description. 0 or -EINVAL. */
-static int serialize(struct gen_pkt *g)
+int gen_pkt_build(struct gen_pkt *g)
 {
 	uint8_t *d = g->data;
 	size_t o = 12, l3, l4 = 0, end;
@@ -387,7 +386,7 @@ static void commit(struct builder *b, struct gen_pkt *g)
 
 	if (!g)
 		return;
-	err = serialize(g);
+	err = gen_pkt_build(g);
 	if (err) {
 		fprintf(stderr, "gen: %s: packet %zu cannot be built\n", b->cap->name, b->cap->n);
 		b->err = err;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "examples_util.h"
 #include "test.h"
 #include "userbpf/kernel.h"
 #include "userbpf/maps.h"
@@ -24,49 +25,6 @@
 #include "../../examples/synflood.h"
 #include "../../examples/tc_rewrite.h"
 #include "../../examples/xdp_proto_count.h"
-
-static char logbuf[8192];
-
-static const char *build_dir(void)
-{
-	const char *b = getenv("BUILD");
-	return b && *b ? b : "build";
-}
-
-static const char *example_path(const char *name, const char *ext)
-{
-	static char path[4][512];
-	static int slot;
-	char *p = path[slot++ & 3];
-
-	snprintf(p, sizeof(path[0]), "%s/examples/%s.%s", build_dir(), name, ext);
-	return p;
-}
-
-static bool file_exists(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (f)
-		fclose(f);
-	return f != NULL;
-}
-
-#define NEED_EXAMPLE(name)                                                                                   \
-	do {                                                                                                 \
-		if (!file_exists(example_path(name, "o")))                                                   \
-			SKIP("%s missing (no clang-19 to build examples?)", example_path(name, "o"));        \
-	} while (0)
-
-static struct userbpf_object *open_example(const char *name)
-{
-	struct userbpf_object_open_opts o =
-	    USERBPF_OPTS_INIT(userbpf_object_open_opts, .log_buf = logbuf, .log_size = sizeof(logbuf));
-	struct userbpf_object *obj = userbpf_object__open_file(example_path(name, "o"), &o);
-
-	if (!obj)
-		fprintf(stderr, "open %s: %s\n", name, logbuf);
-	return obj;
-}
 
 static const char *const examples[] = {
 	"xdp_proto_count", "flows", "firewall", "synflood", "dns", "tc_rewrite", "dispatch",
@@ -225,157 +183,6 @@ TEST(kernel_verifier_accepts_every_example)
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Captures                                                                                        */
-
-/* The records of a pcap file (little-endian, microseconds, as the generator writes). */
-struct pcap_rec {
-	uint64_t ts_ns;
-	uint32_t len;
-	const uint8_t *data;
-};
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Whole file; records into *recs (pointing into the returned buffer). NULL if unreadable. */
-static uint8_t *read_pcap(const char *path, struct pcap_rec **recs, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long size;
-	size_t off = 24, cap = 0;
-
-	*recs = NULL;
-	*n = 0;
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(size > 0 ? (size_t)size : 1);
-	if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size || size < 24 || rd32(buf) != 0xa1b2c3d4 ||
-	    rd32(buf + 20) != 1) {
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	while (off + 16 <= (size_t)size) {
-		uint32_t incl = rd32(buf + off + 8);
-
-		if (off + 16 + incl > (size_t)size)
-			break;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			*recs = realloc(*recs, cap * sizeof(**recs));
-		}
-		(*recs)[*n].ts_ns = rd32(buf + off) * 1000000000ull + rd32(buf + off + 4) * 1000ull;
-		(*recs)[*n].len = incl;
-		(*recs)[*n].data = buf + off + 16;
-		(*n)++;
-		off += 16 + incl;
-	}
-	return buf;
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* Ones' complement sum, folded, not complemented. */
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += be16(p + i);
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
-/*
- * Checks a frame's checksums: IPv4 header, and TCP/UDP/ICMP/ICMPv6 over the segment when the frame
- * holds all of it and it is not a later fragment. Returns the number of checksums verified, or -1
- * when one is wrong. Walks VLAN tags and IPv6 destination-options/fragment headers.
- */
-static int verify_checksums(const uint8_t *d, uint32_t len)
-{
-	size_t o = 12;
-	uint16_t et;
-	int nr = 0;
-	uint8_t proto;
-	size_t l4, l4_len;
-	uint32_t ps = 0;
-	bool frag = false;
-
-	if (len < 14)
-		return 0;
-	et = be16(d + o);
-	while ((et == GEN_ETH_8021Q || et == GEN_ETH_8021AD) && o + 6 <= len) {
-		o += 4;
-		et = be16(d + o);
-	}
-	o += 2;
-	if (et == GEN_ETH_IPV4) {
-		size_t hl;
-
-		if (o + 20 > len)
-			return 0;
-		hl = (d[o] & 0xf) * 4u;
-		if (hl < 20 || o + hl > len)
-			return 0;
-		if (sum16(d + o, hl, 0) != 0xffff)
-			return -1;
-		nr++;
-		proto = d[o + 9];
-		frag = (be16(d + o + 6) & 0x1fff) != 0;
-		l4 = o + hl;
-		l4_len = be16(d + o + 2) - hl;
-		ps = sum16(d + o + 12, 8, proto + (uint32_t)l4_len);
-	} else if (et == GEN_ETH_IPV6) {
-		if (o + 40 > len)
-			return 0;
-		proto = d[o + 6];
-		l4 = o + 40;
-		l4_len = be16(d + o + 4);
-		while ((proto == 60 || proto == 44) && l4 + 8 <= len) {
-			if (proto == 44 && (be16(d + l4 + 2) & 0xfff8))
-				frag = true;
-			proto = d[l4];
-			l4_len -= 8;
-			l4 += 8;
-		}
-		ps = sum16(d + o + 8, 32, proto + (uint32_t)l4_len);
-	} else {
-		return 0;
-	}
-	if (frag || l4 + l4_len > len)
-		return nr;
-	switch (proto) {
-	case GEN_IPPROTO_TCP:
-		if (sum16(d + l4, l4_len, ps) != 0xffff)
-			return -1;
-		return nr + 1;
-	case GEN_IPPROTO_UDP:
-		if (be16(d + l4 + 6) == 0)
-			return nr;
-		if (sum16(d + l4, l4_len, ps) != 0xffff)
-			return -1;
-		return nr + 1;
-	case GEN_IPPROTO_ICMP:
-		if (sum16(d + l4, l4_len, 0) != 0xffff)
-			return -1;
-		return nr + 1;
-	case GEN_IPPROTO_ICMPV6:
-		if (sum16(d + l4, l4_len, ps) != 0xffff)
-			return -1;
-		return nr + 1;
-	}
-	return nr;
-}
 
 /* The files on disk are the generator's packets, byte for byte, with correct checksums. */
 TEST(captures_are_the_generators_packets)
