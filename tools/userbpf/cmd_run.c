@@ -29,6 +29,13 @@ enum {
 	OPT_REPEAT,
 	OPT_KERNEL,
 	OPT_JSON,
+	OPT_READ,
+	OPT_IFACE,
+	OPT_WRITE,
+	OPT_DROPS,
+	OPT_COUNT,
+	OPT_BATCH,
+	OPT_QUIET,
 };
 
 static const struct cli_opt run_opts[] = {
@@ -43,9 +50,16 @@ static const struct cli_opt run_opts[] = {
     {"prog", 'p', true, OPT_PROG},
     {"data", 'd', true, OPT_DATA},
     {"data-hex", 0, true, OPT_DATA_HEX},
-    {"repeat", 'r', true, OPT_REPEAT},
+    {"repeat", 0, true, OPT_REPEAT},
     {"kernel", 'k', false, OPT_KERNEL},
     {"json", 'j', false, OPT_JSON},
+    {"read", 'r', true, OPT_READ},
+    {"interface", 'i', true, OPT_IFACE},
+    {"write", 'w', true, OPT_WRITE},
+    {"drops", 0, true, OPT_DROPS},
+    {"count", 'c', true, OPT_COUNT},
+    {"batch", 0, true, OPT_BATCH},
+    {"quiet", 'q', false, OPT_QUIET},
     {NULL, 0, false, 0},
 };
 
@@ -63,6 +77,10 @@ struct run_args {
 	const char *data_hex;
 	uint64_t repeat;
 	bool kernel, json;
+	/* packet mode */
+	const char *read_file, *iface, *write_file, *drops_file;
+	uint64_t count, batch;
+	bool quiet;
 };
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -131,6 +149,29 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case OPT_JSON:
 			a->json = true;
 			break;
+		case OPT_READ:
+			a->read_file = p.arg;
+			break;
+		case OPT_IFACE:
+			a->iface = p.arg;
+			break;
+		case OPT_WRITE:
+			a->write_file = p.arg;
+			break;
+		case OPT_DROPS:
+			a->drops_file = p.arg;
+			break;
+		case OPT_COUNT:
+			if (!cli_parse_u64(p.arg, &a->count) || a->count == 0)
+				return cli_usage_err(cmd, "--count: '%s' is not a positive number", p.arg);
+			break;
+		case OPT_BATCH:
+			if (!cli_parse_u64(p.arg, &a->batch) || a->batch == 0 || a->batch > 4096)
+				return cli_usage_err(cmd, "--batch: '%s' is not a number 1..4096", p.arg);
+			break;
+		case OPT_QUIET:
+			a->quiet = true;
+			break;
 		}
 	}
 	if (!a->file)
@@ -144,6 +185,20 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	if (a->kernel && (a->checked || a->fast || a->trusted || a->has_budget || a->cpu))
 		return cli_usage_err(cmd, "--kernel runs in the kernel: no --checked, --fast, --trusted, "
 					  "--budget or --cpu");
+	if (a->read_file && a->iface)
+		return cli_usage_err(cmd, "-r FILE and -i IFACE exclude each other");
+	if (a->read_file || a->iface) {
+		if (a->data_file || a->data_hex || a->mem_hex || a->mem_file)
+			return cli_usage_err(cmd, "%s runs on packets: no --data, --data-hex, --mem or --mem-file",
+					     a->read_file ? "-r" : "-i");
+		if (a->repeat || a->kernel)
+			return cli_usage_err(cmd, "%s: no --repeat or --kernel (packets run in userbpf, once each)",
+					     a->read_file ? "-r" : "-i");
+		if (a->write_file && a->drops_file && strcmp(a->write_file, a->drops_file) == 0)
+			return cli_usage_err(cmd, "-w and --drops name the same file");
+	} else if (a->write_file || a->drops_file || a->count || a->batch || a->quiet) {
+		return cli_usage_err(cmd, "-w, --drops, --count, --batch and --quiet need -r FILE or -i IFACE");
+	}
 	if (a->checked && a->fast)
 		return cli_usage_err(cmd, "--checked and --fast exclude each other");
 	if (a->has_budget && (a->fast || (a->trusted && !a->checked)))
@@ -207,6 +262,13 @@ static int run_object(const struct run_args *a, char *buf, size_t len)
 	    .trusted = a->trusted,
 	    .kernel = a->kernel,
 	    .json = a->json,
+	    .read_file = a->read_file,
+	    .iface = a->iface,
+	    .write_file = a->write_file,
+	    .drops_file = a->drops_file,
+	    .count = a->count,
+	    .batch = a->batch,
+	    .quiet = a->quiet,
 	};
 	const char *hex = a->data_hex ? a->data_hex : a->mem_hex;
 	const char *file = a->data_file ? a->data_file : a->mem_file;
@@ -257,10 +319,11 @@ static int run_main(int argc, char **argv)
 			return rc;
 		if (cli_is_elf(buf, len))
 			return run_object(&a, buf, len);
-		if (a.prog || a.data_file || a.data_hex || a.repeat || a.kernel || a.json) {
+		if (a.prog || a.data_file || a.data_hex || a.repeat || a.kernel || a.json || a.read_file ||
+		    a.iface) {
 			free(buf);
-			cli_err("%s: --prog, --data, --data-hex, --repeat, --kernel and --json apply to ELF "
-				"objects only",
+			cli_err("%s: --prog, --data, --data-hex, --repeat, --kernel, --json, -r and -i apply to "
+				"ELF objects only",
 				cli_display_name(a.file));
 			return CLI_EXIT_USAGE;
 		}
