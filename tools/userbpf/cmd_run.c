@@ -1,6 +1,7 @@
 /*
  * cmd_run.c - `userbpf run FILE [--mem HEX | --mem-file F] [--checked | --fast | --trusted]
- * [--budget N] [-v]`: load a program, run it once on a memory block, print r0.
+ * [--budget N] [-v]`: load a program, run it once on a memory block, print r0. ELF objects go to
+ * run_obj.c (`run OBJ --prog NAME [--data F]`) and, with -r FILE or -i IFACE, to run_pcap.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -402,7 +403,9 @@ const struct cli_command cli_cmd_run = {
     .usage = "run FILE [--mem HEX | --mem-file F] [--checked | --fast | --trusted] [--budget N]\n"
 	     "                   [--cpu N] [-v]\n"
 	     "       userbpf run OBJ --prog NAME [--data F | --data-hex HEX] [--repeat N] [--kernel]\n"
-	     "                   [--json] [--checked | --fast | --trusted] [--budget N] [--cpu N]",
+	     "                   [--json] [--checked | --fast | --trusted] [--budget N] [--cpu N]\n"
+	     "       userbpf run OBJ --prog NAME (-r FILE | -i IFACE) [-w OUT] [--drops FILE]\n"
+	     "                   [--count N] [--batch N] [--checked | --fast | --trusted] [--json] [-q]",
     .help = "Load FILE (raw bytecode, assembly or .data, see 'userbpf --help'), run it once and\n"
 	    "print r0 as 0x... . The program starts with r1 = a pointer to the memory block and\n"
 	    "r2 = its length in bytes (both 0 without memory), as in bpf_conformance. The kernel-\n"
@@ -428,9 +431,12 @@ const struct cli_command cli_cmd_run = {
 	    "their initial contents; only NAME among the programs), the program runs with r1 =\n"
 	    "a pointer to the input bytes and r2 = their length, on the checked engine with the\n"
 	    "map values as regions it may reach, with the kernel's map helpers (map_*, ringbuf_*,\n"
-	    "perf_event_output, ...) and the standard ones. Program-type contexts (struct\n"
-	    "__sk_buff, struct xdp_md, ... built from the input) come in a later issue: for now\n"
-	    "the input bytes are the context as they are. Then it prints the return value (32\n"
+	    "perf_event_output, ...) and the standard ones. A packet program (section xdp, tc,\n"
+	    "socket, cgroup_skb...) gets its type's context, and the input is the packet, as the\n"
+	    "kernel's data_in: at least an Ethernet header; the report adds the verdict (pass,\n"
+	    "drop, aborted, tx, redirect) and shows the packet out when the program changed it\n"
+	    "(head/tail adjustments included). For other programs the input bytes are the\n"
+	    "context as they are. Then it prints the return value (32\n"
 	    "bits, as the kernel reports it), the input bytes if the program changed them, trace\n"
 	    "output (when the trace stream exists), the records of every ring buffer and perf\n"
 	    "event array (consumed, in hex), and the final contents of every map: keys and\n"
@@ -442,7 +448,7 @@ const struct cli_command cli_cmd_run = {
 	    "  -p, --prog NAME      the program to run (required for an OBJ)\n"
 	    "  -d, --data F         the input: the bytes of file F (also --mem-file)\n"
 	    "      --data-hex HEX   the input as hex bytes (also --mem); default: no input\n"
-	    "  -r, --repeat N       run N times (the maps keep what every run did) and print the\n"
+	    "      --repeat N       run N times (the maps keep what every run did) and print the\n"
 	    "                       mean time per run in ns\n"
 	    "  -k, --kernel         run it in the Linux kernel instead (BPF_PROG_TEST_RUN through\n"
 	    "                       the kernel backend), same report; needs bpf() to be allowed\n"
@@ -451,6 +457,31 @@ const struct cli_command cli_cmd_run = {
 	    "                       [{\"map\", \"records\"}], \"perf_events\", \"maps\": [{\"name\",\n"
 	    "                       \"type\", \"global_data\", \"entries\": [{\"key\", \"value\" or\n"
 	    "                       \"values\" (per CPU)}] or \"values\" (queue, stack)}]}\n"
+	    "\n"
+	    "Packet mode: a packet program on every packet of a capture or an interface, in\n"
+	    "batches, with the kernel's context for its type (ifindex and VLAN tag from a live\n"
+	    "capture, timestamps and wire lengths from both). At the end (end of the file,\n"
+	    "--count, or SIGINT/SIGTERM) it prints the packets and bytes, the verdict counts, the\n"
+	    "time taken and the rate (Mpps, ns per packet; the whole run and the program alone),\n"
+	    "trace output and every map as above.\n"
+	    "  -r, --read FILE      a pcap or pcapng capture (\"-\": standard input), Ethernet only\n"
+	    "  -i, --interface IF   live capture on interface IF (AF_PACKET ring; needs\n"
+	    "                       CAP_NET_RAW; observe-only: nothing is really dropped)\n"
+	    "  -w, --write OUT      write the packets passed (pass, tx, redirect) as the program\n"
+	    "                       left them to OUT, a pcap file (ns timestamps)\n"
+	    "      --drops FILE     write the packets dropped (drop, aborted) as they came in\n"
+	    "  -c, --count N        stop after N packets\n"
+	    "      --batch N        packets per batch, 1..4096 (default 64)\n"
+	    "  -q, --quiet          only the counts: no trace lines, no maps\n"
+	    "  -j, --json           one JSON object: {\"object\", \"program\", \"prog_type\",\n"
+	    "                       \"capture\" or \"interface\", \"packets\", \"bytes\", \"verdicts\":\n"
+	    "                       {\"aborted\", \"drop\", \"pass\", \"tx\", \"redirect\"},\n"
+	    "                       \"elapsed_ns\", \"program_ns\", \"ns_per_packet\", \"mpps\",\n"
+	    "                       \"written\", \"drops\": {\"file\", \"packets\"} or null,\n"
+	    "                       \"kernel_drops\" (live), \"error\", \"trace\", \"trace_dropped\",\n"
+	    "                       \"ringbuf\", \"perf_events\", \"maps\"}\n"
+	    "A damaged capture (a truncated or corrupt record) stops the run: the summary of the\n"
+	    "packets before it, then one line naming the file and their count, exit status 1.\n"
 	    "\n"
 	    "Exit status: 0 success; 1 the run failed (out-of-bounds access, budget spent, too many\n"
 	    "frames; the kernel refused bpf() or the program), reported as one line naming the\n"

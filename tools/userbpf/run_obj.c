@@ -3,6 +3,10 @@
  * times) on one input, as the kernel's BPF_PROG_TEST_RUN does, then everything it left behind: the
  * return value, trace output, ring buffer and perf event records, and the final contents of every
  * map, keys and values printed by their BTF types (hex without them), per-CPU values per slot.
+ * A packet program (its section's type is XDP, TC, socket filter or cgroup skb) runs through a
+ * packet runner: the input is the packet (data_in), and the verdict and packet out are reported;
+ * with --kernel through the kernel's twin (kpkt.c), so both reports mean the same. Loading and the
+ * map report are shared with run_pcap.c (run_obj.h).
  *
  * The report is built from a `struct run_result` and maps seen through `struct map_view`, so the
  * same printing serves the userbpf run and the kernel's (--kernel).
@@ -833,8 +837,9 @@ static int run_packet_once(const struct run_ctx *rc, struct userbpf_program *pro
 	if (a->fast || (a->trusted && !a->checked))
 		exec = USERBPF_EXEC_FAST;
 	struct userbpf_pktrun_opts po =
-	    USERBPF_OPTS_INIT(userbpf_pktrun_opts, .exec = exec, .insn_budget = a->budget, .trace_fn = trace_line,
-			      .trace_cookie = res, .err_buf = errbuf, .err_size = sizeof(errbuf));
+	    USERBPF_OPTS_INIT(userbpf_pktrun_opts, .prog_type = userbpf_program__type(prog), .exec = exec,
+			      .insn_budget = a->budget, .trace_fn = trace_line, .trace_cookie = res,
+			      .err_buf = errbuf, .err_size = sizeof(errbuf));
 	*runp = userbpf_pktrun__new(userbpf_program__prog(prog), &po);
 	if (!*runp) {
 		cli_first_line(errbuf, line, sizeof(line));
@@ -895,7 +900,7 @@ static int run_userbpf(const struct run_ctx *rc, struct userbpf_program *prog)
 	if (rc_exit)
 		goto out;
 	rc_exit = CLI_EXIT_USAGE;
-	if (cli_is_packet_type(userbpf_prog__type(userbpf_program__prog(prog)))) {
+	if (cli_is_packet_type(userbpf_program__type(prog))) {
 		rc_exit = run_packet_once(rc, prog, &res, &pktrun);
 		if (rc_exit)
 			goto out;

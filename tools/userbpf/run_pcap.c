@@ -249,8 +249,7 @@ static void print_json(const struct pcap_run *r, const struct cli_obj *o, const 
 	json_kv_u64(j, "trace_dropped", a->quiet ? r->nr_trace + r->trace_more : r->trace_more);
 	if (!a->quiet)
 		cli_run_print_maps(o, j);
-	json_obj_end(j);
-	printf("\n");
+	json_obj_end(j); /* ends the line */
 }
 
 static int open_sink(struct out_file *f, const char *path)
@@ -315,8 +314,8 @@ int cli_run_packets(const struct run_obj_args *a, const struct cli_obj *o, struc
 	if (a->fast || (a->trusted && !a->checked))
 		exec = USERBPF_EXEC_FAST;
 	struct userbpf_pktrun_opts po = USERBPF_OPTS_INIT(
-	    userbpf_pktrun_opts, .exec = exec, .insn_budget = a->budget, .trace_fn = on_trace, .trace_cookie = &r,
-	    .err_buf = err, .err_size = sizeof(err));
+	    userbpf_pktrun_opts, .prog_type = type, .exec = exec, .insn_budget = a->budget, .trace_fn = on_trace,
+	    .trace_cookie = &r, .err_buf = err, .err_size = sizeof(err));
 	run = userbpf_pktrun__new(userbpf_program__prog(prog), &po);
 	if (!run) {
 		cli_first_line(err, line, sizeof(line));
