@@ -1163,15 +1163,12 @@ static int run_kernel(struct run_ctx *rc, struct userbpf_program *prog)
 	    userbpf_ktest_run_opts, .data_in = a->data_len ? a->data : NULL,
 	    .data_size_in = (uint32_t)a->data_len, .data_out = out, .data_size_out = (uint32_t)out_size,
 	    .repeat = (uint32_t)a->repeat, .err_buf = err, .err_size = sizeof(err));
-	if (cli_is_packet_type(userbpf_program__type(prog))) {
+	bool packet = cli_is_packet_type(userbpf_program__type(prog));
+	if (packet)
 		e = kernel_packet_once(rc, &res, &kpkt, err, sizeof(err));
-		if (e)
-			goto refused;
-		goto report;
-	}
-	e = userbpf_kobject__test_run(kobj, a->prog, &to);
+	else
+		e = userbpf_kobject__test_run(kobj, a->prog, &to);
 	if (e) {
-refused:;
 		const char *vlog = userbpf_kobject__verifier_log(kobj, a->prog);
 		cli_first_line(err, line, sizeof(line));
 		if (!*line && vlog && *vlog)
@@ -1184,6 +1181,8 @@ refused:;
 				*line ? line : strerror(-e));
 		goto out;
 	}
+	if (packet)
+		goto report;
 	res.retval = to.retval;
 	res.runs = a->repeat ? a->repeat : 1;
 	res.ns_per_run = to.duration;
