@@ -86,6 +86,19 @@ $(CLI): $(CLI_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS)
 
+# ---- userbpf monitor: the flows program built into the CLI -------------------------------------
+# tools/userbpf/monitor_embed.c copies $(BUILD)/examples/flows.o (examples/flows.bpf.c, built by the
+# examples rules) into the CLI with the assembler's .incbin, so that the installed `userbpf monitor`
+# needs no file. Without clang-19 it is built without it (`monitor --prog flows` then says so).
+ifneq ($(HAVE_BPF_CLANG),)
+ifneq ($(wildcard examples/flows.bpf.c),)
+MONITOR_FLOWS_OBJ := $(BUILD)/examples/flows.o
+$(BUILD)/obj/tools/userbpf/monitor_embed.o: $(MONITOR_FLOWS_OBJ)
+$(BUILD)/obj/tools/userbpf/monitor_embed.o: CPPFLAGS += -DMONITOR_FLOWS_OBJ='"$(MONITOR_FLOWS_OBJ)"'
+endif
+endif
+# ---- end of userbpf monitor ---------------------------------------------------------------------
+
 $(PLUGIN): $(PLUGIN_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(PLUGIN_OBJS) $(LIB_A) $(LDLIBS)
@@ -113,12 +126,49 @@ $(BUILD)/tests/kernel_%: tests/kernel/%.c $(TEST_LIB_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) $(LDFLAGS) $(LDLIBS)
 
+# ---- Examples (examples/, see examples/README.md) -----------------------------------------------
+# examples/*.bpf.c -> $(BUILD)/examples/NAME.o (clang, CPU v4); the capture generator examples/gen/ ->
+# $(BUILD)/examples/gen_captures, which writes every $(BUILD)/examples/NAME.pcap (deterministic);
+# tests/unit/test_examples.c links the generator's packet builders to derive expected results.
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.bpf.c))
+EXAMPLE_OBJS := $(EXAMPLE_SRCS:examples/%.bpf.c=$(BUILD)/examples/%.o)
+EXAMPLE_HDRS := $(wildcard examples/*.h)
+EXAMPLE_GEN  := $(BUILD)/examples/gen_captures
+EXAMPLE_GEN_LIB := $(BUILD)/obj/examples/gen/gen_pkts.o
+EXAMPLE_CAPS := $(BUILD)/examples/captures.stamp
+
+all: $(EXAMPLE_GEN) $(EXAMPLE_CAPS)
+$(TEST_BINS): | $(EXAMPLE_CAPS)
+ifneq ($(HAVE_BPF_CLANG),)
+all: $(EXAMPLE_OBJS)
+$(TEST_BINS): | $(EXAMPLE_OBJS)
+endif
+
+$(BUILD)/examples/%.o: examples/%.bpf.c $(EXAMPLE_HDRS)
+	@mkdir -p $(@D)
+	$(BPF_CLANG) $(BPF_CFLAGS) -mcpu=v4 -Wall -c $< -o $@
+
+$(EXAMPLE_GEN): $(BUILD)/obj/examples/gen/gen_captures.o $(EXAMPLE_GEN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(EXAMPLE_CAPS): $(EXAMPLE_GEN)
+	$(EXAMPLE_GEN) $(@D)
+	@touch $@
+
+$(BUILD)/tests/test_examples $(BUILD)/tests/test_examples_run: $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/test_examples $(BUILD)/tests/test_examples_run: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
+# tests/kernel/diff_examples.c puts the firewall's rules (gen_fw_rules) into the maps.
+$(BUILD)/tests/kernel_diff_examples: $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/kernel_diff_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
+# ---- end of examples ----------------------------------------------------------------------------
+
 # The whole suite: unit tests, conformance through the plugin, CLI tests, kernel differential tests,
 # and the switch-dispatch build of the interpreter. Ends with one "N passed, N failed" line.
 check: all
 	@BUILD=$(BUILD) tests/run_tests.sh
 
-bench: $(LIB_A)
+bench: $(LIB_A) $(EXAMPLE_CAPS) $(if $(HAVE_BPF_CLANG),$(EXAMPLE_OBJS))
 	@$(MAKE) --no-print-directory -C bench BUILD=$(abspath $(BUILD))/bench LIB=$(abspath $(LIB_A)) all run
 
 # libFuzzer targets (clang), FUZZ_SECONDS each.

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <bpf/libbpf.h>
+
 #include <userbpf/kernel.h>
 #include <userbpf/maps.h>
 #include <userbpf/object.h>
@@ -33,16 +35,28 @@ struct bench {
 	const char *label; /* map op, as the table prints it */
 	const char *prog;  /* program name in the object */
 	bool all_ok;	   /* returns the count of successful operations: must be OPS */
+	bool ring;	   /* writes the ring buffer: drained (untimed) after every sample */
 };
 
 static const struct bench benches[] = {
-    {"base (empty loop)", "base", false},
-    {"array lookup", "array_lookup", false},
-    {"array update", "array_update", true},
-    {"hash lookup (1024 keys, 147/256 hit)", "hash_lookup_prog", false},
-    {"hash update (existing key)", "hash_update_prog", true},
-    {"lru_hash update (churn, evicts)", "lru_update_prog", true},
-    {"lpm_trie lookup (/8../32)", "lpm_lookup_prog", false},
+    {"base (empty loop)", "base", false, false},
+    {"array lookup", "array_lookup", false, false},
+    {"array update", "array_update", true, false},
+    {"hash lookup (1024 keys, 147/256 hit)", "hash_lookup_prog", false, false},
+    {"hash update (existing key)", "hash_update_prog", true, false},
+    {"lru_hash update (churn, evicts)", "lru_update_prog", true, false},
+    {"lpm_trie lookup (/8../32)", "lpm_lookup_prog", false, false},
+    {"hash insert + delete (pair)", "hash_churn_prog", true, false},
+    {"percpu_array lookup", "percpu_array_lookup", false, false},
+    {"percpu_array update", "percpu_array_update", true, false},
+    {"percpu_hash lookup (1024 keys, 147/256 hit)", "percpu_hash_lookup", false, false},
+    {"percpu_hash update (existing key)", "percpu_hash_update", true, false},
+    {"queue push + pop (pair)", "queue_push_pop", false, false},
+    {"stack push + pop (pair)", "stack_push_pop", false, false},
+    {"ringbuf output (16 B)", "ringbuf_output_prog", true, true},
+    {"ringbuf reserve + submit (16 B)", "ringbuf_reserve_prog", true, true},
+    {"bloom_filter push", "bloom_push", true, false},
+    {"bloom_filter peek (all present)", "bloom_peek", true, false},
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
@@ -96,7 +110,16 @@ static int prefill(update_fn update, void *ctx)
 	for (i = 0; i < 1024; i++) {
 		uint64_t v = (uint64_t)i * 5 + 1;
 
-		if ((err = update(ctx, "hash_lookup", &i, &v)) || (err = update(ctx, "hash_update", &i, &v)))
+		if ((err = update(ctx, "hash_lookup", &i, &v)) || (err = update(ctx, "hash_update", &i, &v)) ||
+		    (err = update(ctx, "phash_lookup", &i, &v)) || (err = update(ctx, "phash_update", &i, &v)))
+			return err;
+		if ((err = update(ctx, "bloom", NULL, &i)))
+			return err;
+	}
+	for (i = 0; i < 256; i++) {
+		uint64_t v = (uint64_t)i * 3 + 1;
+
+		if ((err = update(ctx, "parr_lookup", &i, &v)))
 			return err;
 	}
 	/* The programs look up 10.x.y.z with x.y.z = (i * 2654435761) >> 8; prefix i covers lookup i
@@ -126,10 +149,13 @@ static uint32_t expected(const char *prog)
 	if (!strcmp(prog, "base"))
 		for (i = 0; i < OPS; i++)
 			sum += i * 7;
-	else if (!strcmp(prog, "array_lookup"))
+	else if (!strcmp(prog, "array_lookup") || !strcmp(prog, "percpu_array_lookup"))
 		for (i = 0; i < OPS; i++)
 			sum += (uint64_t)((i * 7) & 255) * 3 + 1;
-	else if (!strcmp(prog, "hash_lookup_prog"))
+	else if (!strcmp(prog, "queue_push_pop") || !strcmp(prog, "stack_push_pop"))
+		for (i = 0; i < OPS; i++)
+			sum += i;
+	else if (!strcmp(prog, "hash_lookup_prog") || !strcmp(prog, "percpu_hash_lookup"))
 		for (i = 0; i < OPS; i++)
 			sum += i * 7 < 1024 ? (uint64_t)i * 7 * 5 + 1 : 0;
 	else if (!strcmp(prog, "lpm_lookup_prog"))
@@ -153,16 +179,62 @@ static uint32_t expected(const char *prog)
 	return (uint32_t)sum;
 }
 
+/* Per-CPU maps take one value per CPU slot: the same value in every slot. Bloom filters take the
+ * value with a NULL key. */
 static int ub_update(void *ctx, const char *name, const void *key, const void *val)
 {
 	struct userbpf_object_map *m = userbpf_object__find_map_by_name(ctx, name);
+	struct userbpf_map *map = m ? userbpf_object_map__map(m) : NULL;
+	enum userbpf_map_type t;
+	uint64_t vals[1024];
 
-	return m ? userbpf_map_update_elem(userbpf_object_map__map(m), key, val, USERBPF_ANY) : -ENOENT;
+	if (!map)
+		return -ENOENT;
+	t = userbpf_map__type(map);
+	if (t == USERBPF_MAP_TYPE_PERCPU_ARRAY || t == USERBPF_MAP_TYPE_PERCPU_HASH) {
+		for (unsigned c = 0; c < userbpf_nr_cpus() && c < 1024; c++)
+			memcpy(&vals[c], val, 8);
+		val = vals;
+	}
+	return userbpf_map_update_elem(map, key, val, USERBPF_ANY);
 }
 
 static int k_update(void *ctx, const char *name, const void *key, const void *val)
 {
+	long vs = userbpf_kobject__map_value_size(ctx, name);
+	uint64_t vals[1024];
+
+	if (vs > 8 && vs <= (long)sizeof(vals) && !strncmp(name, "p", 1)) { /* parr_*, phash_* */
+		for (long c = 0; c < vs / 8; c++)
+			memcpy(&vals[c], val, 8);
+		val = vals;
+	}
 	return userbpf_kobject__map_update(ctx, name, key, val, 0);
+}
+
+/* Ring buffer drains, outside the timed part. */
+static int drop_record(void *ctx, const void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+static int k_drop_record(void *ctx, void *data, size_t size)
+{
+	return drop_record(ctx, data, size);
+}
+
+static struct userbpf_map *ub_ring;
+static struct ring_buffer *k_ring;
+
+static void drain(void)
+{
+	if (ub_ring)
+		userbpf_ringbuf_consume(ub_ring, drop_record, NULL);
+	if (k_ring)
+		ring_buffer__consume(k_ring);
 }
 
 static uint8_t ctx_buf[64]; /* context / packet: the programs ignore it */
@@ -249,6 +321,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	ub_ring = userbpf_object_map__map(userbpf_object__find_map_by_name(obj, "ring"));
 	have_kernel = userbpf_kernel_available(why, sizeof(why)) == 1;
 	if (!have_kernel) {
 		printf("kernel: %s: kernel column left out\n", why);
@@ -261,6 +334,13 @@ int main(int argc, char **argv)
 			userbpf_kobject__close(kobj);
 			kobj = NULL;
 			have_kernel = false;
+		}
+	}
+	if (kobj) {
+		k_ring = ring_buffer__new(userbpf_kobject__map_fd(kobj, "ring"), k_drop_record, NULL, NULL);
+		if (!k_ring) {
+			fprintf(stderr, "bench_maps: kernel ring buffer: %s\n", strerror(errno));
+			return 1;
 		}
 	}
 
@@ -285,6 +365,8 @@ int main(int argc, char **argv)
 					return fprintf(stderr, "bench_maps: %s: run failed\n",
 						       benches[b].prog),
 					       1;
+				if (benches[b].ring)
+					drain();
 				if (now_ns() - t0 > 2e6 || reps >= 1u << 20)
 					break;
 				reps *= 2;
@@ -293,6 +375,8 @@ int main(int argc, char **argv)
 			while (now_ns() < deadline) {
 				if (ub_sample(prog, reps, &ns, &ret))
 					return 1;
+				if (benches[b].ring)
+					drain();
 				add_sample(&ub_cells[b], ns);
 				ub_ret[b] = ret;
 			}
@@ -300,10 +384,14 @@ int main(int argc, char **argv)
 				continue;
 			if (k_sample(kobj, benches[b].prog, reps, &ns, &ret)) /* warm-up */
 				return 1;
+			if (benches[b].ring)
+				drain();
 			deadline = now_ns() + secs * 1e9 / ROUNDS;
 			while (now_ns() < deadline) {
 				if (k_sample(kobj, benches[b].prog, reps, &ns, &ret))
 					return 1;
+				if (benches[b].ring)
+					drain();
 				add_sample(&k_cells[b], ns);
 				k_ret[b] = ret;
 			}
@@ -362,6 +450,7 @@ int main(int argc, char **argv)
 	if (!json)
 		printf("\n(base row: the loop's own cost per iteration, not subtracted from itself)\n");
 
+	ring_buffer__free(k_ring);
 	userbpf_kobject__close(kobj);
 	userbpf_object__close(obj);
 	userbpf_helpers__free(helpers);

@@ -58,6 +58,65 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } lpm_lookup SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1024);
+} hash_churn SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 256);
+} parr_lookup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 256);
+} parr_update SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1024);
+} phash_lookup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1024);
+} phash_update SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__type(value, __u64);
+	__uint(max_entries, 1024);
+} queue SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK);
+	__type(value, __u64);
+	__uint(max_entries, 1024);
+} stack SEC(".maps");
+
+/* 16 MiB: the host drains it after every sample (a sample is at most a few thousand runs). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
+	__type(value, __u32);
+	__uint(max_entries, 4096);
+} bloom SEC(".maps");
+
 /* LRU churn: every run inserts OPS keys never seen before. */
 __u32 lru_round;
 
@@ -188,6 +247,198 @@ int lpm_lookup_prog(void *ctx __attribute__((unused)))
 			sum += *v;
 	}
 	return sum;
+}
+
+/* Insert a key absent from the map (BPF_NOEXIST), then delete it: one insert + delete pair per
+ * iteration, the map's free list exercised both ways. Returns the pairs that succeeded. */
+SEC("socket")
+int hash_churn_prog(void *ctx __attribute__((unused)))
+{
+	__u32 ok = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u32 key = 4096 + i * 7;
+		__u64 val = i;
+
+		if (bpf_map_update_elem(&hash_churn, &key, &val, BPF_NOEXIST) == 0 &&
+		    bpf_map_delete_elem(&hash_churn, &key) == 0)
+			ok++;
+	}
+	return ok;
+}
+
+SEC("socket")
+int percpu_array_lookup(void *ctx __attribute__((unused)))
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u32 key = (i * 7) & 255;
+		__u64 *v = bpf_map_lookup_elem(&parr_lookup, &key);
+
+		if (v)
+			sum += *v;
+	}
+	return sum;
+}
+
+SEC("socket")
+int percpu_array_update(void *ctx __attribute__((unused)))
+{
+	__u32 ok = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u32 key = (i * 7) & 255;
+		__u64 val = i;
+
+		if (bpf_map_update_elem(&parr_update, &key, &val, BPF_ANY) == 0)
+			ok++;
+	}
+	return ok;
+}
+
+SEC("socket")
+int percpu_hash_lookup(void *ctx __attribute__((unused)))
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u32 key = i * 7;
+		__u64 *v = bpf_map_lookup_elem(&phash_lookup, &key);
+
+		if (v)
+			sum += *v;
+	}
+	return sum;
+}
+
+SEC("socket")
+int percpu_hash_update(void *ctx __attribute__((unused)))
+{
+	__u32 ok = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u32 key = (i * 7) & 1023;
+		__u64 val = i;
+
+		if (bpf_map_update_elem(&phash_update, &key, &val, BPF_ANY) == 0)
+			ok++;
+	}
+	return ok;
+}
+
+/* A push then a pop per iteration; returns the sum of the values popped. */
+SEC("socket")
+int queue_push_pop(void *ctx __attribute__((unused)))
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u64 val = i, out = 0;
+
+		if (bpf_map_push_elem(&queue, &val, 0) == 0 && bpf_map_pop_elem(&queue, &out) == 0)
+			sum += out;
+	}
+	return sum;
+}
+
+SEC("socket")
+int stack_push_pop(void *ctx __attribute__((unused)))
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u64 val = i, out = 0;
+
+		if (bpf_map_push_elem(&stack, &val, 0) == 0 && bpf_map_pop_elem(&stack, &out) == 0)
+			sum += out;
+	}
+	return sum;
+}
+
+/* 16-byte records: bpf_ringbuf_output copies them in. */
+SEC("socket")
+int ringbuf_output_prog(void *ctx __attribute__((unused)))
+{
+	__u32 ok = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u64 rec[2] = {i, i * 7};
+
+		if (bpf_ringbuf_output(&ring, rec, sizeof(rec), 0) == 0)
+			ok++;
+	}
+	return ok;
+}
+
+/* The same records written in place: reserve, fill, submit. */
+SEC("socket")
+int ringbuf_reserve_prog(void *ctx __attribute__((unused)))
+{
+	__u32 ok = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u64 *rec = bpf_ringbuf_reserve(&ring, 16, 0);
+
+		if (!rec)
+			continue;
+		rec[0] = i;
+		rec[1] = i * 7;
+		bpf_ringbuf_submit(rec, 0);
+		ok++;
+	}
+	return ok;
+}
+
+SEC("socket")
+int bloom_push(void *ctx __attribute__((unused)))
+{
+	__u32 ok = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u32 val = i * 7;
+
+		if (bpf_map_push_elem(&bloom, &val, 0) == 0)
+			ok++;
+	}
+	return ok;
+}
+
+/* The host pushed 0..1023: every value peeked is present (a bloom filter has no false negatives). */
+SEC("socket")
+int bloom_peek(void *ctx __attribute__((unused)))
+{
+	__u32 hit = 0;
+	__u32 i;
+
+	NOUNROLL
+	for (i = 0; i < OPS; i++) {
+		__u32 val = (i * 7) & 1023;
+
+		if (bpf_map_peek_elem(&bloom, &val) == 0)
+			hit++;
+	}
+	return hit;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -140,10 +140,13 @@ USERBPF_API int userbpf_kobject__map_get_next_key(const struct userbpf_kobject *
  *     1, loopback, the kernel's default device) and rx_queue_index = meta->rx_queue. The packet out is what
  *     lies between the ctx_out's data and data_end (metadata left out, as in userbpf's result);
  *   - skb programs: ctx_in struct __sk_buff with mark, priority, cb[], tstamp, wire_len (0: the
- *     captured length), and ifindex/ingress_ifindex = meta->ifindex (0: loopback, ingress 0) - the
- *     fields the kernel's test run lets a caller set. meta->hash and a stripped VLAN tag cannot be
- *     given to the kernel: such a packet is refused (-EOPNOTSUPP). The packet out is the kernel's
- *     data_out; for socket filters, the first min(retval, len) bytes of it, as userbpf truncates.
+ *     captured length), and ifindex/ingress_ifindex = meta->ifindex (0: 1, loopback) - the fields
+ *     the kernel's test run lets a caller set. meta->hash, meta->rx_queue and a stripped VLAN tag
+ *     cannot be given to the kernel: such a packet is refused (-EOPNOTSUPP). The packet out is the kernel's
+ *     data_out. Socket filters and CGROUP_SKB see the packet from its network header (the test run
+ *     pulls the Ethernet header, and pushes back a zeroed one): the packet out is the frame's own
+ *     Ethernet header followed by what the program saw, for socket filters cut to the first
+ *     retval bytes (when retval is smaller), as userbpf's runner gives it.
  *
  * What the kernel does not report is left zero in the result: redirect_ifindex/_map_id/_flags
  * (BPF_PROG_TEST_RUN does not redirect) and the high 32 bits of retval (it returns 32 bits).

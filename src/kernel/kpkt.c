@@ -17,6 +17,7 @@
 #include "kern.h"
 
 #define KPKT_MAX_LEN_DEFAULT 65535u
+#define KPKT_ETH_HLEN	     14u
 /* Room for what a program may add: XDP tailroom growth, skb_change_head/tail (the kernel caps
  * test-run packets at a page, so this is ample). */
 #define KPKT_OUT_EXTRA 4096u
@@ -177,9 +178,12 @@ static int kpkt_ctx(struct userbpf_kpktrun *run, uint32_t len, const struct user
 		run->ctx_in.xdp.rx_queue_index = meta->rx_queue;
 		return sizeof(run->ctx_in.xdp);
 	}
-	if (meta->hash || meta->vlan_proto || meta->vlan_tci) {
+	if (meta->hash || meta->vlan_proto || meta->vlan_tci || meta->rx_queue) {
 		kpkt_err(eb, es, "kernel: program '%s': the kernel's test run cannot be given %s",
-			 run->prog_name, meta->hash ? "a packet hash" : "a stripped VLAN tag");
+			 run->prog_name,
+			 meta->hash	    ? "a packet hash"
+			 : meta->rx_queue ? "a receive queue (queue_mapping)"
+					  : "a stripped VLAN tag");
 		return -EOPNOTSUPP;
 	}
 	if (meta->wire_len && meta->wire_len < len) {
@@ -189,8 +193,10 @@ static int kpkt_ctx(struct userbpf_kpktrun *run, uint32_t len, const struct user
 	}
 	run->ctx_in.skb.mark = meta->mark;
 	run->ctx_in.skb.priority = meta->priority;
+	/* ifindex 0 or 1: the kernel's default device, loopback. ingress_ifindex is free in the
+	 * test run (0 unless given): say what a packet received on that device has. */
 	run->ctx_in.skb.ifindex = meta->ifindex;
-	run->ctx_in.skb.ingress_ifindex = meta->ifindex;
+	run->ctx_in.skb.ingress_ifindex = meta->ifindex ? meta->ifindex : 1;
 	memcpy(run->ctx_in.skb.cb, meta->cb, sizeof(run->ctx_in.skb.cb));
 	run->ctx_in.skb.tstamp = meta->tstamp_ns;
 	run->ctx_in.skb.wire_len = meta->wire_len;
@@ -252,8 +258,16 @@ int userbpf_kpktrun__run(struct userbpf_kpktrun *run, const void *pkt, uint32_t 
 		}
 		res->data = run->out + off;
 		res->len = end - off;
-	} else if (run->prog_type == BPF_PROG_TYPE_SOCKET_FILTER && t.retval < res->len) {
-		res->len = t.retval;
+	} else if (run->prog_type == BPF_PROG_TYPE_SOCKET_FILTER || run->prog_type == BPF_PROG_TYPE_CGROUP_SKB) {
+		/* These types see the packet from its network header: the test run pulls the Ethernet
+		 * header before the run and pushes back a zeroed one after it. Give the frame its own
+		 * header back and truncate what the program saw to the filter's verdict. */
+		uint32_t l3 = t.data_size_out >= KPKT_ETH_HLEN ? t.data_size_out - KPKT_ETH_HLEN : 0;
+
+		if (t.data_size_out >= KPKT_ETH_HLEN && len >= KPKT_ETH_HLEN)
+			memcpy(run->out, pkt, KPKT_ETH_HLEN);
+		if (run->prog_type == BPF_PROG_TYPE_SOCKET_FILTER && t.retval && t.retval < l3)
+			res->len = KPKT_ETH_HLEN + t.retval;
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "loader.h"
+#include "userbpf/packet.h"
 
 static void unload(struct userbpf_object *obj)
 {
@@ -157,6 +158,23 @@ static int load_programs(struct userbpf_object *obj, const struct userbpf_object
 		    .flags = opts ? opts->prog_flags : 0, .maps = maps, .nr_maps = obj->nr_maps);
 		if (!p->autoload)
 			continue;
+		po.prog_type = p->type;
+		po.expected_attach_type = p->attach_type;
+		if ((unsigned)p->type == USERBPF_PROG_TYPE_HOOK) {
+			const char *name = strchr(p->sec_name, '/') ? strchr(p->sec_name, '/') + 1 : "";
+			for (size_t k = 0; opts && k < opts->nr_ctx_descs && !po.ctx_desc; k++) {
+				const struct userbpf_ctx_desc *d = opts->ctx_descs[k];
+				if (d && d->name && !strcmp(d->name, name))
+					po.ctx_desc = d;
+			}
+			if (!po.ctx_desc) {
+				err = loader_errno(obj, ENOENT, -1, 0,
+						   "program '%s' (section '%s'): no hook context named '%s' in the load "
+						   "options",
+						   p->name, p->sec_name, name);
+				break;
+			}
+		}
 		plog[0] = 0;
 		p->prog = userbpf_prog__load(p->insns, p->insn_cnt, &po);
 		if (!p->prog) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "loader.h"
+#include "userbpf/packet.h"
 
 /* Kernel enum bpf_attach_type values used below. */
 enum {
@@ -174,6 +175,8 @@ static const struct sec_row rows[] = {
     {"struct_ops.s+", P(STRUCT_OPS), 0},
     {"sk_lookup", P(SK_LOOKUP), AT_SK_LOOKUP},
     {"netfilter", P(NETFILTER), AT_NETFILTER},
+    /* userbpf's own: host hooks (packet.h); libbpf has no such section */
+    {"hook+", (enum userbpf_prog_type)USERBPF_PROG_TYPE_HOOK, 0},
 };
 
 static bool strict_match(const struct sec_row *r, const char *sec)
@@ -255,6 +258,8 @@ static const char *const type_names[] = {
 
 const char *userbpf_prog_type_name(enum userbpf_prog_type type)
 {
+	if ((unsigned)type == USERBPF_PROG_TYPE_HOOK)
+		return "hook";
 	if ((unsigned)type >= sizeof(type_names) / sizeof(type_names[0]))
 		return NULL;
 	return type_names[type];

@@ -186,6 +186,7 @@ TEST(kpkt_tc_context_in_and_out)
 		CHECK_EQ_INT(skb->cb[4], 100);
 		CHECK_EQ_INT(skb->wire_len, 100);
 		CHECK_EQ_INT(skb->ifindex, 1);
+		CHECK_EQ_INT(skb->ingress_ifindex, 1);
 	}
 	CHECK_EQ_U64(seen(&f, 2), 1);
 
@@ -199,6 +200,10 @@ TEST(kpkt_tc_context_in_and_out)
 	CHECK_EQ_INT(userbpf_kpktrun__run(run, pkt, sizeof(pkt), &meta, &res, err, sizeof(err)), -EOPNOTSUPP);
 	CHECK_CONTAINS(err, "hash");
 	meta.hash = 0;
+	meta.rx_queue = 1;
+	CHECK_EQ_INT(userbpf_kpktrun__run(run, pkt, sizeof(pkt), &meta, &res, err, sizeof(err)), -EOPNOTSUPP);
+	CHECK_CONTAINS(err, "queue_mapping");
+	meta.rx_queue = 0;
 	meta.wire_len = 30;
 	CHECK_EQ_INT(userbpf_kpktrun__run(run, pkt, sizeof(pkt), &meta, &res, err, sizeof(err)), -EINVAL);
 	CHECK_CONTAINS(err, "wire length 30");
@@ -233,7 +238,8 @@ TEST(kpkt_socket_filter_truncates)
 	CHECK_EQ_INT(userbpf_kpktrun__run(run, pkt, sizeof(pkt), NULL, &res, err, sizeof(err)), 0);
 	CHECK_EQ_U64(res.retval, 20);
 	CHECK_EQ_INT(res.action, USERBPF_PKT_PASS);
-	CHECK_EQ_INT(res.len, 20);
+	CHECK_EQ_INT(res.len, 14 + 20); /* the Ethernet header, then 20 bytes from the network header */
+	CHECK(res.data && !memcmp(res.data, pkt, 34));
 	CHECK_EQ_U64(seen(&f, 3), 1);
 out:
 	userbpf_kpktrun__free(run);

@@ -66,7 +66,7 @@ int tc_mark(struct __sk_buff *skb)
 	return eth->h_proto == bpf_htons(ETH_P_IP) ? TC_ACT_OK : TC_ACT_SHOT;
 }
 
-/* Keep 20 bytes. */
+/* Keep 20 bytes (of what a socket filter sees: from the network header). */
 SEC("socket")
 int sock_keep20(struct __sk_buff *skb)
 {
