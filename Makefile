@@ -156,8 +156,8 @@ $(EXAMPLE_CAPS): $(EXAMPLE_GEN)
 	$(EXAMPLE_GEN) $(@D)
 	@touch $@
 
-$(BUILD)/tests/test_examples: $(EXAMPLE_GEN_LIB)
-$(BUILD)/tests/test_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/test_examples $(BUILD)/tests/test_examples_run: $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/test_examples $(BUILD)/tests/test_examples_run: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
 # tests/kernel/diff_examples.c puts the firewall's rules (gen_fw_rules) into the maps.
 $(BUILD)/tests/kernel_diff_examples: $(EXAMPLE_GEN_LIB)
 $(BUILD)/tests/kernel_diff_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
