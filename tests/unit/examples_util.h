@@ -66,7 +66,6 @@ static inline struct userbpf_object *open_example(const char *name)
 	return obj;
 }
 
-
 /* The records of a pcap file (little-endian, microseconds, as the generator writes). */
 struct pcap_rec {
 	uint64_t ts_ns;
@@ -218,7 +217,6 @@ static inline int verify_checksums(const uint8_t *d, uint32_t len)
 	return nr;
 }
 
-
 /* ---------------------------------------------------------------------------------------------- */
 /* One example loaded in userbpf or in the kernel                                                  */
 
@@ -250,11 +248,11 @@ struct ex_run {
 };
 
 /* The object file with .rodata variables patched; NULL on failure (message printed). */
-static inline struct userbpf_object *ex_open_patched(const char *example, const struct ex_rodata *rd, size_t nr)
+static inline struct userbpf_object *ex_open_patched(const char *example, const struct ex_rodata *rd,
+						     size_t nr)
 {
-	struct userbpf_object_open_opts o =
-	    USERBPF_OPTS_INIT(userbpf_object_open_opts, .log_buf = logbuf, .log_size = sizeof(logbuf),
-			      .object_name = example);
+	struct userbpf_object_open_opts o = USERBPF_OPTS_INIT(
+	    userbpf_object_open_opts, .log_buf = logbuf, .log_size = sizeof(logbuf), .object_name = example);
 	struct userbpf_object *obj = open_example(example);
 	unsigned char *img = NULL;
 	long size;
@@ -352,17 +350,18 @@ static inline int ex_open(struct ex_run *r, const char *example, const char *pro
 		r->nr_cpus = n > 0 ? (unsigned int)n : 1;
 	} else {
 		struct userbpf_object_load_opts lo;
-		struct userbpf_pktrun_opts po =
-		    USERBPF_OPTS_INIT(userbpf_pktrun_opts, .exec = r->exec, .err_buf = logbuf,
-				      .err_size = sizeof(logbuf));
+		struct userbpf_pktrun_opts po = USERBPF_OPTS_INIT(
+		    userbpf_pktrun_opts, .exec = r->exec, .err_buf = logbuf, .err_size = sizeof(logbuf));
 		struct userbpf_program *p;
 
 		r->helpers = userbpf_helpers__new();
-		if (!r->helpers || userbpf_helpers__add_std(r->helpers) || userbpf_helpers__add_kernel(r->helpers) ||
-		    userbpf_helpers__add_maps(r->helpers) || userbpf_helpers__add_packet(r->helpers))
+		if (!r->helpers || userbpf_helpers__add_std(r->helpers) ||
+		    userbpf_helpers__add_kernel(r->helpers) || userbpf_helpers__add_maps(r->helpers) ||
+		    userbpf_helpers__add_packet(r->helpers))
 			goto fail;
 		lo = (struct userbpf_object_load_opts)USERBPF_OPTS_INIT(
-		    userbpf_object_load_opts, .helpers = r->helpers, .log_buf = logbuf, .log_size = sizeof(logbuf));
+		    userbpf_object_load_opts, .helpers = r->helpers, .log_buf = logbuf,
+		    .log_size = sizeof(logbuf));
 		if (userbpf_object__load(r->obj, &lo)) {
 			fprintf(stderr, "load %s: %s\n", example, logbuf);
 			goto fail;
@@ -469,8 +468,8 @@ static inline int ex_count_keys(struct ex_run *r, const char *name, size_t key_s
  */
 struct ring_buffer;
 struct ring_buffer_opts;
-struct ring_buffer *ring_buffer__new(int map_fd, int (*sample_cb)(void *ctx, void *data, size_t size), void *ctx,
-				     const struct ring_buffer_opts *opts);
+struct ring_buffer *ring_buffer__new(int map_fd, int (*sample_cb)(void *ctx, void *data, size_t size),
+				     void *ctx, const struct ring_buffer_opts *opts);
 int ring_buffer__consume(struct ring_buffer *rb);
 void ring_buffer__free(struct ring_buffer *rb);
 

@@ -27,7 +27,7 @@
 #include "../../examples/xdp_proto_count.h"
 
 static const char *const examples[] = {
-	"xdp_proto_count", "flows", "firewall", "synflood", "dns", "tc_rewrite", "dispatch",
+    "xdp_proto_count", "flows", "firewall", "synflood", "dns", "tc_rewrite", "dispatch",
 };
 #define NR_EXAMPLES (sizeof(examples) / sizeof(examples[0]))
 
@@ -70,7 +70,8 @@ TEST(maps_match_headers)
 	    {"proto_count", USERBPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct pc_stats), PC_MAX},
 	};
 	static const struct map_expect fl[] = {
-	    {"flows", USERBPF_MAP_TYPE_LRU_HASH, sizeof(struct flow_key), sizeof(struct flow_stats), FLOWS_MAX_ENTRIES},
+	    {"flows", USERBPF_MAP_TYPE_LRU_HASH, sizeof(struct flow_key), sizeof(struct flow_stats),
+	     FLOWS_MAX_ENTRIES},
 	    {"proto", USERBPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct proto_stats), FLOW_PROTO_MAX},
 	    {"verdicts", USERBPF_MAP_TYPE_ARRAY, 4, 8, 5},
 	};
@@ -118,11 +119,13 @@ TEST(program_types_and_slots)
 		CHECK(obj != NULL);
 		if (!obj)
 			continue;
-		userbpf_object__for_each_program(p, obj) {
+		userbpf_object__for_each_program(p, obj)
+		{
 			if (!userbpf_program__autoload(p))
 				continue; /* global functions of .text (dns_question) */
-			CHECK_EQ_INT(userbpf_program__type(p), strcmp(examples[i], "tc_rewrite") ? USERBPF_PROG_TYPE_XDP
-												: USERBPF_PROG_TYPE_SCHED_CLS);
+			CHECK_EQ_INT(userbpf_program__type(p), strcmp(examples[i], "tc_rewrite")
+								   ? USERBPF_PROG_TYPE_XDP
+								   : USERBPF_PROG_TYPE_SCHED_CLS);
 		}
 		userbpf_object__close(obj);
 	}
@@ -136,7 +139,9 @@ TEST(program_types_and_slots)
 	static const struct {
 		uint32_t key;
 		const char *prog;
-	} want[] = {{DISPATCH_ARP, "handle_arp"}, {DISPATCH_TCP, "handle_tcp"}, {DISPATCH_UDP, "handle_udp"},
+	} want[] = {{DISPATCH_ARP, "handle_arp"},
+		    {DISPATCH_TCP, "handle_tcp"},
+		    {DISPATCH_UDP, "handle_udp"},
 		    {DISPATCH_ICMP, "handle_icmp"}};
 	CHECK(progs != NULL);
 	if (progs) {
@@ -208,7 +213,8 @@ TEST(captures_are_the_generators_packets)
 			if (v < 0)
 				fprintf(stderr, "%s: packet %zu: bad checksum\n", gen_capture_names[c], i);
 			CHECK(v >= 0);
-			/* IP packets carry at least one checksum, but for IPv6 later fragments and bad IPv4. */
+			/* IP packets carry at least one checksum, but for IPv6 later fragments and bad IPv4.
+			 */
 			const struct gen_pkt *g = &cap.pkts[i];
 			if (g->family && g->defect != GEN_BAD_IHL && !(g->family == 6 && g->later_frag)) {
 				CHECK(v > 0);
@@ -232,7 +238,8 @@ TEST(generator_is_deterministic)
 	CHECK(a.n >= 3000);
 	CHECK_EQ_INT(a.n, b.n);
 	for (size_t i = 0; i < a.n && i < b.n; i++)
-		CHECK(a.pkts[i].len == b.pkts[i].len && !memcmp(a.pkts[i].data, b.pkts[i].data, a.pkts[i].len));
+		CHECK(a.pkts[i].len == b.pkts[i].len &&
+		      !memcmp(a.pkts[i].data, b.pkts[i].data, a.pkts[i].len));
 	gen_capture_free(&a);
 	gen_capture_free(&b);
 	CHECK_EQ_INT(gen_capture_build("nope", &a), -ENOENT);
