@@ -86,6 +86,19 @@ $(CLI): $(CLI_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS)
 
+# ---- userbpf monitor: the flows program built into the CLI -------------------------------------
+# tools/userbpf/monitor_embed.c copies $(BUILD)/examples/flows.o (examples/flows.bpf.c, built by the
+# examples rules) into the CLI with the assembler's .incbin, so that the installed `userbpf monitor`
+# needs no file. Without clang-19 it is built without it (`monitor --prog flows` then says so).
+ifneq ($(HAVE_BPF_CLANG),)
+ifneq ($(wildcard examples/flows.bpf.c),)
+MONITOR_FLOWS_OBJ := $(BUILD)/examples/flows.o
+$(BUILD)/obj/tools/userbpf/monitor_embed.o: $(MONITOR_FLOWS_OBJ)
+$(BUILD)/obj/tools/userbpf/monitor_embed.o: CPPFLAGS += -DMONITOR_FLOWS_OBJ='"$(MONITOR_FLOWS_OBJ)"'
+endif
+endif
+# ---- end of userbpf monitor ---------------------------------------------------------------------
+
 $(PLUGIN): $(PLUGIN_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(PLUGIN_OBJS) $(LIB_A) $(LDLIBS)
@@ -143,8 +156,8 @@ $(EXAMPLE_CAPS): $(EXAMPLE_GEN)
 	$(EXAMPLE_GEN) $(@D)
 	@touch $@
 
-$(BUILD)/tests/test_examples: $(EXAMPLE_GEN_LIB)
-$(BUILD)/tests/test_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/test_examples $(BUILD)/tests/test_examples_run: $(EXAMPLE_GEN_LIB)
+$(BUILD)/tests/test_examples $(BUILD)/tests/test_examples_run: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)
 # tests/kernel/diff_examples.c puts the firewall's rules (gen_fw_rules) into the maps.
 $(BUILD)/tests/kernel_diff_examples: $(EXAMPLE_GEN_LIB)
 $(BUILD)/tests/kernel_diff_examples: TEST_LIB_OBJS += $(EXAMPLE_GEN_LIB)

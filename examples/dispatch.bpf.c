@@ -26,11 +26,12 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__array(values, int(struct xdp_md *));
 } progs SEC(".maps") = {
-	.values = {
-		[DISPATCH_ARP] = (void *)&handle_arp,
-		[DISPATCH_TCP] = (void *)&handle_tcp,
-		[DISPATCH_UDP] = (void *)&handle_udp,
-		[DISPATCH_ICMP] = (void *)&handle_icmp,
+    .values =
+	{
+	    [DISPATCH_ARP] = (void *)&handle_arp,
+	    [DISPATCH_TCP] = (void *)&handle_tcp,
+	    [DISPATCH_UDP] = (void *)&handle_udp,
+	    [DISPATCH_ICMP] = (void *)&handle_icmp,
 	},
 };
 

@@ -26,8 +26,8 @@ enum dispatch_slot {
 	DISPATCH_TCP = 1,
 	DISPATCH_UDP = 2,
 	DISPATCH_ICMP = 3,
-	DISPATCH_ICMPV6 = 4,	/* no program: falls through */
-	DISPATCH_IP_OTHER = 5,	/* no program: falls through */
+	DISPATCH_ICMPV6 = 4,   /* no program: falls through */
+	DISPATCH_IP_OTHER = 5, /* no program: falls through */
 	DISPATCH_NR_SLOTS = 8,
 	DISPATCH_FALLTHROUGH = 8,
 	DISPATCH_UNHANDLED = 9,

@@ -25,19 +25,19 @@ typedef uint32_t __u32;
 typedef uint64_t __u64;
 #endif
 
-#define DNS_PORT 53
-#define DNS_NAME_MAX 128 /* bytes of the encoded QNAME, final zero included */
+#define DNS_PORT      53
+#define DNS_NAME_MAX  128 /* bytes of the encoded QNAME, final zero included */
 #define DNS_LABEL_MAX 63
-#define DNS_TLD_LEN 16   /* a longer last label is cut to its first 15 bytes */
+#define DNS_TLD_LEN   16 /* a longer last label is cut to its first 15 bytes */
 
 struct dns_tld {
 	char name[DNS_TLD_LEN]; /* NUL-padded */
 };
 
 enum dns_stat {
-	DNS_STAT_QUERIES = 0,   /* well-formed queries counted by qtype */
+	DNS_STAT_QUERIES = 0,	/* well-formed queries counted by qtype */
 	DNS_STAT_MALFORMED = 1, /* queries whose question does not parse */
-	DNS_STAT_OTHER = 2,     /* UDP to port 53 that is not a query (responses, QDCOUNT 0, too short) */
+	DNS_STAT_OTHER = 2,	/* UDP to port 53 that is not a query (responses, QDCOUNT 0, too short) */
 	DNS_STAT_MAX = 3,
 };
 

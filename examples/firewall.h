@@ -27,7 +27,7 @@ typedef uint32_t __u32;
 typedef uint64_t __u64;
 #endif
 
-#define FW_MAX_RULES 256 /* rule ids 1..255; 0 is the default action */
+#define FW_MAX_RULES	256 /* rule ids 1..255; 0 is the default action */
 #define FW_RULE_DEFAULT 0
 
 /* Actions are XDP verdicts. */

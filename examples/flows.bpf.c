@@ -116,11 +116,11 @@ int flows_xdp(struct xdp_md *ctx)
 	st = bpf_map_lookup_elem(&flows, &key);
 	if (!st) {
 		struct flow_stats init = {
-			.packets = 1,
-			.bytes = bytes,
-			.first_seen = now,
-			.last_seen = now,
-			.tcp_flags = tcp_flags,
+		    .packets = 1,
+		    .bytes = bytes,
+		    .first_seen = now,
+		    .last_seen = now,
+		    .tcp_flags = tcp_flags,
 		};
 
 		if (bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST) == 0)

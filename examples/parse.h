@@ -15,18 +15,18 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#define PARSE_VLAN_MAX 2
+#define PARSE_VLAN_MAX	   2
 #define PARSE_IPV6_EXT_MAX 4
 
 #ifndef IPPROTO_ICMPV6
 #define IPPROTO_ICMPV6 58
 #endif
-#define PARSE_NEXTHDR_HOP 0
-#define PARSE_NEXTHDR_ROUTING 43
+#define PARSE_NEXTHDR_HOP      0
+#define PARSE_NEXTHDR_ROUTING  43
 #define PARSE_NEXTHDR_FRAGMENT 44
-#define PARSE_NEXTHDR_AUTH 51
-#define PARSE_NEXTHDR_NONE 59
-#define PARSE_NEXTHDR_DEST 60
+#define PARSE_NEXTHDR_AUTH     51
+#define PARSE_NEXTHDR_NONE     59
+#define PARSE_NEXTHDR_DEST     60
 
 /* An 802.1Q/802.1ad tag as it follows the MAC addresses (the kernel's is not in the UAPI). */
 struct parse_vlan_hdr {
@@ -42,11 +42,11 @@ struct parse_l2 {
 };
 
 struct parse_l3 {
-	__u32 l4_off;     /* offset of the transport header */
-	__u8 family;      /* 4 or 6 */
-	__u8 proto;       /* transport protocol (after IPv6 extension headers) */
-	__u8 later_frag;  /* a fragment other than the first: no transport header */
-	__u8 saddr[16];   /* IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d) */
+	__u32 l4_off;	 /* offset of the transport header */
+	__u8 family;	 /* 4 or 6 */
+	__u8 proto;	 /* transport protocol (after IPv6 extension headers) */
+	__u8 later_frag; /* a fragment other than the first: no transport header */
+	__u8 saddr[16];	 /* IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d) */
 	__u8 daddr[16];
 };
 
@@ -161,7 +161,8 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, str
 		off += len;
 	}
 	if (nexthdr == PARSE_NEXTHDR_HOP || nexthdr == PARSE_NEXTHDR_ROUTING ||
-	    nexthdr == PARSE_NEXTHDR_FRAGMENT || nexthdr == PARSE_NEXTHDR_AUTH || nexthdr == PARSE_NEXTHDR_DEST)
+	    nexthdr == PARSE_NEXTHDR_FRAGMENT || nexthdr == PARSE_NEXTHDR_AUTH ||
+	    nexthdr == PARSE_NEXTHDR_DEST)
 		return -1;
 	if (data + off > data_end)
 		return -1;

@@ -27,10 +27,10 @@ typedef uint64_t __u64;
 #endif
 
 #define SYN_SOURCES_MAX 16384
-#define SYN_PORT_BITS 256
+#define SYN_PORT_BITS	256
 
 /* Bit of the port bitmap for a destination port in host byte order. */
-#define syn_port_bit(port) ((__u32)(((port) * 40503u) >> 8) & (SYN_PORT_BITS - 1))
+#define syn_port_bit(port) ((__u32)(((port)*40503u) >> 8) & (SYN_PORT_BITS - 1))
 
 enum syn_reason {
 	SYN_REASON_FLOOD = 1,
@@ -39,28 +39,28 @@ enum syn_reason {
 
 struct syn_source {
 	__u64 window_start; /* bpf_ktime_get_ns() of the first SYN of the window */
-	__u32 syns;         /* pure SYNs in the window */
-	__u32 ports;        /* distinct destination-port bits set in the window */
+	__u32 syns;	    /* pure SYNs in the window */
+	__u32 ports;	    /* distinct destination-port bits set in the window */
 	__u64 bitmap[SYN_PORT_BITS / 64];
-	__u32 flags;        /* 1 << SYN_REASON_* already alerted in this window */
+	__u32 flags; /* 1 << SYN_REASON_* already alerted in this window */
 	__u32 pad;
 };
 
 struct syn_alert {
 	__u8 saddr[16];
-	__u8 family;    /* 4 or 6 */
-	__u8 reason;    /* enum syn_reason */
-	__u16 dport;    /* destination port of the SYN that crossed the threshold, host order */
-	__u32 count;    /* SYNs (FLOOD) or distinct ports (SCAN) at that SYN */
+	__u8 family; /* 4 or 6 */
+	__u8 reason; /* enum syn_reason */
+	__u16 dport; /* destination port of the SYN that crossed the threshold, host order */
+	__u32 count; /* SYNs (FLOOD) or distinct ports (SCAN) at that SYN */
 	__u64 window_start;
-	__u64 ts;       /* bpf_ktime_get_ns() of that SYN */
+	__u64 ts; /* bpf_ktime_get_ns() of that SYN */
 };
 
 enum syn_stat {
-	SYN_STAT_SYNS = 0,    /* pure SYNs seen */
-	SYN_STAT_ALERTS = 1,  /* alerts written */
-	SYN_STAT_LOST = 2,    /* alerts the ring buffer had no room for */
-	SYN_STAT_DROPS = 3,   /* packets dropped from flagged sources (drop_flagged) */
+	SYN_STAT_SYNS = 0,   /* pure SYNs seen */
+	SYN_STAT_ALERTS = 1, /* alerts written */
+	SYN_STAT_LOST = 2,   /* alerts the ring buffer had no room for */
+	SYN_STAT_DROPS = 3,  /* packets dropped from flagged sources (drop_flagged) */
 	SYN_STAT_MAX = 4,
 };
 

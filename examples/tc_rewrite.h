@@ -14,13 +14,13 @@
 
 #define TCRW_MATCH_DADDR 0xc000020a /* 192.0.2.10 */
 #define TCRW_MATCH_DPORT 8080
-#define TCRW_NEW_DADDR 0x0a010203 /* 10.1.2.3 */
-#define TCRW_NEW_DPORT 80
+#define TCRW_NEW_DADDR	 0x0a010203 /* 10.1.2.3 */
+#define TCRW_NEW_DPORT	 80
 
 enum tcrw_stat {
-	TCRW_STAT_SEEN = 0,      /* IPv4 TCP/UDP packets looked at */
+	TCRW_STAT_SEEN = 0,	 /* IPv4 TCP/UDP packets looked at */
 	TCRW_STAT_REWRITTEN = 1, /* packets rewritten */
-	TCRW_STAT_FAILED = 2,    /* a helper failed: packet left as it was or partly rewritten */
+	TCRW_STAT_FAILED = 2,	 /* a helper failed: packet left as it was or partly rewritten */
 	TCRW_STAT_MAX = 3,
 };
 

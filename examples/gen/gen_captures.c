@@ -18,7 +18,8 @@ static int write_one(const char *dir, const char *name)
 
 	err = gen_capture_build(name, &cap);
 	if (err) {
-		fprintf(stderr, "gen_captures: %s: %s\n", name, err == -ENOENT ? "no such capture" : strerror(-err));
+		fprintf(stderr, "gen_captures: %s: %s\n", name,
+			err == -ENOENT ? "no such capture" : strerror(-err));
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/%s.pcap", dir, name);

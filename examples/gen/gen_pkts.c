@@ -14,7 +14,7 @@
 #include "gen.h"
 
 const char *const gen_capture_names[] = {
-	"xdp_proto_count", "flows", "firewall", "synflood", "dns", "tc_rewrite", "dispatch", "monitor", NULL,
+    "xdp_proto_count", "flows", "firewall", "synflood", "dns", "tc_rewrite", "dispatch", "monitor", NULL,
 };
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -138,8 +138,7 @@ static int dns_message(const struct gen_pkt *g, uint8_t *out, size_t room)
 	return 12 + n + 4;
 }
 
-/* Fill g->data and g->len from the description. 0 or -EINVAL. */
-static int serialize(struct gen_pkt *g)
+int gen_pkt_build(struct gen_pkt *g)
 {
 	uint8_t *d = g->data;
 	size_t o = 12, l3, l4 = 0, end;
@@ -224,7 +223,8 @@ static int serialize(struct gen_pkt *g)
 		put16(body, g->sport);
 		put16(body + 2, g->dport);
 		put32(body + 4, (uint32_t)(g->ts_ns / 1000) * 2654435761u);
-		put32(body + 8, g->tcp_flags & GEN_TCP_ACK ? 0x10000001u + (uint32_t)(g->ts_ns / 1000000) : 0);
+		put32(body + 8,
+		      g->tcp_flags & GEN_TCP_ACK ? 0x10000001u + (uint32_t)(g->ts_ns / 1000000) : 0);
 		body[12] = 5 << 4;
 		body[13] = g->tcp_flags;
 		put16(body + 14, 65535);
@@ -387,7 +387,7 @@ static void commit(struct builder *b, struct gen_pkt *g)
 
 	if (!g)
 		return;
-	err = serialize(g);
+	err = gen_pkt_build(g);
 	if (err) {
 		fprintf(stderr, "gen: %s: packet %zu cannot be built\n", b->cap->name, b->cap->n);
 		b->err = err;
@@ -397,8 +397,8 @@ static void commit(struct builder *b, struct gen_pkt *g)
 }
 
 /* An IP packet (family from the address syntax) with transport proto, not yet committed. */
-static struct gen_pkt *ip_pkt(struct builder *b, const char *src, const char *dst, uint8_t proto, uint16_t sport,
-			      uint16_t dport, uint16_t payload)
+static struct gen_pkt *ip_pkt(struct builder *b, const char *src, const char *dst, uint8_t proto,
+			      uint16_t sport, uint16_t dport, uint16_t payload)
 {
 	struct gen_pkt *g = new_pkt(b);
 
@@ -415,8 +415,8 @@ static struct gen_pkt *ip_pkt(struct builder *b, const char *src, const char *ds
 	return g;
 }
 
-static void tcp(struct builder *b, const char *src, const char *dst, uint16_t sport, uint16_t dport, uint8_t flags,
-		uint16_t payload)
+static void tcp(struct builder *b, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+		uint8_t flags, uint16_t payload)
 {
 	struct gen_pkt *g = ip_pkt(b, src, dst, GEN_IPPROTO_TCP, sport, dport, payload);
 
@@ -425,12 +425,14 @@ static void tcp(struct builder *b, const char *src, const char *dst, uint16_t sp
 	commit(b, g);
 }
 
-static void udp(struct builder *b, const char *src, const char *dst, uint16_t sport, uint16_t dport, uint16_t payload)
+static void udp(struct builder *b, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+		uint16_t payload)
 {
 	commit(b, ip_pkt(b, src, dst, GEN_IPPROTO_UDP, sport, dport, payload));
 }
 
-static void icmp(struct builder *b, const char *src, const char *dst, uint8_t type, uint8_t code, uint16_t payload)
+static void icmp(struct builder *b, const char *src, const char *dst, uint8_t type, uint8_t code,
+		 uint16_t payload)
 {
 	uint8_t proto = strchr(src, ':') ? GEN_IPPROTO_ICMPV6 : GEN_IPPROTO_ICMP;
 
@@ -544,27 +546,67 @@ struct flow_plan {
 };
 
 static const struct flow_plan flow_plans[] = {
-	{"10.0.0.1", "10.0.0.2", GEN_IPPROTO_TCP, 40000, 80, 0, 0, 0, 0, 0, 6,
-	 {GEN_TCP_SYN, GEN_TCP_ACK, GEN_TCP_PSH | GEN_TCP_ACK, GEN_TCP_PSH | GEN_TCP_ACK, GEN_TCP_FIN | GEN_TCP_ACK,
-	  GEN_TCP_ACK}},
-	{"10.0.0.2", "10.0.0.1", GEN_IPPROTO_TCP, 80, 40000, 0, 0, 0, 0, 0, 4,
-	 {GEN_TCP_SYN | GEN_TCP_ACK, GEN_TCP_ACK, GEN_TCP_PSH | GEN_TCP_ACK, GEN_TCP_FIN | GEN_TCP_ACK}},
-	{"10.0.0.3", "224.0.0.251", GEN_IPPROTO_UDP, 5353, 5353, 0, 0, 0, 0, 0, 5, {0}},
-	{"10.0.0.1", "8.8.8.8", GEN_IPPROTO_ICMP, 8, 0, 0, 0, 0, 0, 0, 3, {0}},
-	{"8.8.8.8", "10.0.0.1", GEN_IPPROTO_ICMP, 0, 0, 0, 0, 0, 0, 0, 3, {0}},
-	{"2001:db8::1", "2001:db8::2", GEN_IPPROTO_TCP, 51000, 443, 0, 0, 0, 0, 0, 4,
-	 {GEN_TCP_SYN, GEN_TCP_ACK, GEN_TCP_RST, GEN_TCP_RST | GEN_TCP_ACK}},
-	{"2001:db8::3", "2001:db8::4", GEN_IPPROTO_UDP, 4000, 4001, 0, 0, 2, 0, 0, 3, {0}},
-	{"2001:db8::1", "2001:db8::2", GEN_IPPROTO_ICMPV6, 128, 0, 0, 0, 0, 0, 0, 2, {0}},
-	{"192.168.100.5", "192.168.100.6", GEN_IPPROTO_UDP, 1000, 2000, 100, 0, 0, 0, 0, 4, {0}},
-	{"192.168.100.5", "192.168.100.6", GEN_IPPROTO_UDP, 1000, 2000, 0, 0, 0, 0, 0, 2, {0}},
-	{"172.16.0.1", "172.16.0.2", GEN_IPPROTO_TCP, 3333, 4444, 200, 300, 0, 0, 0, 3,
-	 {GEN_TCP_SYN, GEN_TCP_SYN, GEN_TCP_URG | GEN_TCP_CWR | GEN_TCP_ACK}},
-	{"2001:db8:5::1", "2001:db8:5::2", GEN_IPPROTO_UDP, 9, 9, 300, 0, 0, 0, 0, 2, {0}},
-	{"10.9.9.9", "10.9.9.10", GEN_IPPROTO_GRE, 0, 0, 0, 0, 0, 0, 0, 2, {0}},
-	{"10.0.0.3", "10.0.0.4", GEN_IPPROTO_UDP, 0, 0, 0, 0, 0, 1, 0, 1, {0}},
-	{"2001:db8::7", "2001:db8::8", GEN_IPPROTO_UDP, 0, 0, 0, 0, 1, 1, 0, 1, {0}},
-	{"10.0.0.5", "10.0.0.6", GEN_IPPROTO_TCP, 7000, 8000, 0, 0, 0, 0, 8, 2, {GEN_TCP_ACK, GEN_TCP_ACK}},
+    {"10.0.0.1",
+     "10.0.0.2",
+     GEN_IPPROTO_TCP,
+     40000,
+     80,
+     0,
+     0,
+     0,
+     0,
+     0,
+     6,
+     {GEN_TCP_SYN, GEN_TCP_ACK, GEN_TCP_PSH | GEN_TCP_ACK, GEN_TCP_PSH | GEN_TCP_ACK,
+      GEN_TCP_FIN | GEN_TCP_ACK, GEN_TCP_ACK}},
+    {"10.0.0.2",
+     "10.0.0.1",
+     GEN_IPPROTO_TCP,
+     80,
+     40000,
+     0,
+     0,
+     0,
+     0,
+     0,
+     4,
+     {GEN_TCP_SYN | GEN_TCP_ACK, GEN_TCP_ACK, GEN_TCP_PSH | GEN_TCP_ACK, GEN_TCP_FIN | GEN_TCP_ACK}},
+    {"10.0.0.3", "224.0.0.251", GEN_IPPROTO_UDP, 5353, 5353, 0, 0, 0, 0, 0, 5, {0}},
+    {"10.0.0.1", "8.8.8.8", GEN_IPPROTO_ICMP, 8, 0, 0, 0, 0, 0, 0, 3, {0}},
+    {"8.8.8.8", "10.0.0.1", GEN_IPPROTO_ICMP, 0, 0, 0, 0, 0, 0, 0, 3, {0}},
+    {"2001:db8::1",
+     "2001:db8::2",
+     GEN_IPPROTO_TCP,
+     51000,
+     443,
+     0,
+     0,
+     0,
+     0,
+     0,
+     4,
+     {GEN_TCP_SYN, GEN_TCP_ACK, GEN_TCP_RST, GEN_TCP_RST | GEN_TCP_ACK}},
+    {"2001:db8::3", "2001:db8::4", GEN_IPPROTO_UDP, 4000, 4001, 0, 0, 2, 0, 0, 3, {0}},
+    {"2001:db8::1", "2001:db8::2", GEN_IPPROTO_ICMPV6, 128, 0, 0, 0, 0, 0, 0, 2, {0}},
+    {"192.168.100.5", "192.168.100.6", GEN_IPPROTO_UDP, 1000, 2000, 100, 0, 0, 0, 0, 4, {0}},
+    {"192.168.100.5", "192.168.100.6", GEN_IPPROTO_UDP, 1000, 2000, 0, 0, 0, 0, 0, 2, {0}},
+    {"172.16.0.1",
+     "172.16.0.2",
+     GEN_IPPROTO_TCP,
+     3333,
+     4444,
+     200,
+     300,
+     0,
+     0,
+     0,
+     3,
+     {GEN_TCP_SYN, GEN_TCP_SYN, GEN_TCP_URG | GEN_TCP_CWR | GEN_TCP_ACK}},
+    {"2001:db8:5::1", "2001:db8:5::2", GEN_IPPROTO_UDP, 9, 9, 300, 0, 0, 0, 0, 2, {0}},
+    {"10.9.9.9", "10.9.9.10", GEN_IPPROTO_GRE, 0, 0, 0, 0, 0, 0, 0, 2, {0}},
+    {"10.0.0.3", "10.0.0.4", GEN_IPPROTO_UDP, 0, 0, 0, 0, 0, 1, 0, 1, {0}},
+    {"2001:db8::7", "2001:db8::8", GEN_IPPROTO_UDP, 0, 0, 0, 0, 1, 1, 0, 1, {0}},
+    {"10.0.0.5", "10.0.0.6", GEN_IPPROTO_TCP, 7000, 8000, 0, 0, 0, 0, 8, 2, {GEN_TCP_ACK, GEN_TCP_ACK}},
 };
 
 static void build_flows(struct builder *b)
@@ -607,15 +649,15 @@ static void build_flows(struct builder *b)
 }
 
 const struct gen_fw_rule gen_fw_rules[] = {
-	{1, 1, 4, {10, 1}, 16, 0, 0},
-	{2, 2, 4, {10, 1, 2}, 24, 0, 0},
-	{3, 1, 4, {203, 0, 113}, 24, 0, 0},
-	{4, 1, 6, {0x20, 0x01, 0x0d, 0xb8, 0xde, 0xad}, 48, 0, 0},
-	{5, 2, 6, {0x20, 0x01, 0x0d, 0xb8, 0xde, 0xad, 0xbe, 0xef}, 64, 0, 0},
-	{6, 1, 0, {0}, 0, GEN_IPPROTO_TCP, 22},
-	{7, 2, 0, {0}, 0, GEN_IPPROTO_UDP, 53},
-	{8, 1, 0, {0}, 0, GEN_IPPROTO_TCP, 23},
-	{9, 1, 0, {0}, 0, GEN_IPPROTO_UDP, 161},
+    {1, 1, 4, {10, 1}, 16, 0, 0},
+    {2, 2, 4, {10, 1, 2}, 24, 0, 0},
+    {3, 1, 4, {203, 0, 113}, 24, 0, 0},
+    {4, 1, 6, {0x20, 0x01, 0x0d, 0xb8, 0xde, 0xad}, 48, 0, 0},
+    {5, 2, 6, {0x20, 0x01, 0x0d, 0xb8, 0xde, 0xad, 0xbe, 0xef}, 64, 0, 0},
+    {6, 1, 0, {0}, 0, GEN_IPPROTO_TCP, 22},
+    {7, 2, 0, {0}, 0, GEN_IPPROTO_UDP, 53},
+    {8, 1, 0, {0}, 0, GEN_IPPROTO_TCP, 23},
+    {9, 1, 0, {0}, 0, GEN_IPPROTO_UDP, 161},
 };
 const size_t gen_fw_nr_rules = sizeof(gen_fw_rules) / sizeof(gen_fw_rules[0]);
 
@@ -623,30 +665,30 @@ static void build_firewall(struct builder *b)
 {
 	struct gen_pkt *g;
 
-	tcp(b, "10.1.0.7", "10.0.0.1", 1000, 80, GEN_TCP_SYN, 0);	  /* rule 1 */
-	tcp(b, "10.1.0.7", "10.0.0.1", 1000, 22, GEN_TCP_SYN, 0);	  /* rule 1 (prefix before port) */
-	udp(b, "10.1.2.3", "10.0.0.1", 1000, 161, 20);			  /* rule 2 */
-	udp(b, "10.1.2.200", "10.0.0.1", 1000, 9999, 20);		  /* rule 2 */
-	icmp(b, "10.1.2.9", "10.0.0.1", 8, 0, 8);			  /* rule 2 */
-	tcp(b, "203.0.113.9", "10.0.0.1", 5555, 443, GEN_TCP_SYN, 0);	  /* rule 3 */
+	tcp(b, "10.1.0.7", "10.0.0.1", 1000, 80, GEN_TCP_SYN, 0);	     /* rule 1 */
+	tcp(b, "10.1.0.7", "10.0.0.1", 1000, 22, GEN_TCP_SYN, 0);	     /* rule 1 (prefix before port) */
+	udp(b, "10.1.2.3", "10.0.0.1", 1000, 161, 20);			     /* rule 2 */
+	udp(b, "10.1.2.200", "10.0.0.1", 1000, 9999, 20);		     /* rule 2 */
+	icmp(b, "10.1.2.9", "10.0.0.1", 8, 0, 8);			     /* rule 2 */
+	tcp(b, "203.0.113.9", "10.0.0.1", 5555, 443, GEN_TCP_SYN, 0);	     /* rule 3 */
 	g = ip_pkt(b, "203.0.113.10", "10.0.0.1", GEN_IPPROTO_UDP, 1, 2, 5); /* rule 3, tagged */
 	tag(g, 42, 0);
 	commit(b, g);
 	tcp(b, "2001:db8:dead::1", "2001:db8::1", 1000, 80, GEN_TCP_SYN, 0); /* rule 4 */
-	icmp(b, "2001:db8:dead:1::1", "2001:db8::1", 128, 0, 8);	      /* rule 4 */
-	udp(b, "2001:db8:dead:beef::5", "2001:db8::1", 1000, 161, 8);	      /* rule 5 */
-	tcp(b, "198.51.100.1", "10.0.0.1", 2000, 22, GEN_TCP_SYN, 0);	      /* rule 6 */
-	tcp(b, "2001:db8:1::1", "2001:db8::1", 2000, 22, GEN_TCP_SYN, 0);     /* rule 6 */
-	tcp(b, "198.51.100.1", "10.0.0.1", 2000, 22, GEN_TCP_ACK, 10);	      /* rule 6 */
-	udp(b, "198.51.100.2", "10.0.0.53", 3000, 53, 30);		      /* rule 7 */
-	udp(b, "2001:db8:1::2", "2001:db8::53", 3000, 53, 30);		      /* rule 7 */
-	tcp(b, "198.51.100.3", "10.0.0.1", 2001, 23, GEN_TCP_SYN, 0);	      /* rule 8 */
-	udp(b, "2001:db8:1::3", "2001:db8::1", 3001, 161, 12);		      /* rule 9 */
-	udp(b, "198.51.100.4", "10.0.0.1", 3001, 161, 12);		      /* rule 9 */
-	tcp(b, "198.51.100.1", "10.0.0.1", 2000, 443, GEN_TCP_SYN, 0);	      /* default */
-	udp(b, "2001:db8:1::1", "2001:db8::1", 123, 123, 48);		      /* default */
-	icmp(b, "198.51.100.1", "10.0.0.1", 8, 0, 8);			      /* default */
-	tcp(b, "198.51.100.1", "10.0.0.1", 2000, 53, GEN_TCP_SYN, 0);	      /* default: TCP 53 has no rule */
+	icmp(b, "2001:db8:dead:1::1", "2001:db8::1", 128, 0, 8);	     /* rule 4 */
+	udp(b, "2001:db8:dead:beef::5", "2001:db8::1", 1000, 161, 8);	     /* rule 5 */
+	tcp(b, "198.51.100.1", "10.0.0.1", 2000, 22, GEN_TCP_SYN, 0);	     /* rule 6 */
+	tcp(b, "2001:db8:1::1", "2001:db8::1", 2000, 22, GEN_TCP_SYN, 0);    /* rule 6 */
+	tcp(b, "198.51.100.1", "10.0.0.1", 2000, 22, GEN_TCP_ACK, 10);	     /* rule 6 */
+	udp(b, "198.51.100.2", "10.0.0.53", 3000, 53, 30);		     /* rule 7 */
+	udp(b, "2001:db8:1::2", "2001:db8::53", 3000, 53, 30);		     /* rule 7 */
+	tcp(b, "198.51.100.3", "10.0.0.1", 2001, 23, GEN_TCP_SYN, 0);	     /* rule 8 */
+	udp(b, "2001:db8:1::3", "2001:db8::1", 3001, 161, 12);		     /* rule 9 */
+	udp(b, "198.51.100.4", "10.0.0.1", 3001, 161, 12);		     /* rule 9 */
+	tcp(b, "198.51.100.1", "10.0.0.1", 2000, 443, GEN_TCP_SYN, 0);	     /* default */
+	udp(b, "2001:db8:1::1", "2001:db8::1", 123, 123, 48);		     /* default */
+	icmp(b, "198.51.100.1", "10.0.0.1", 8, 0, 8);			     /* default */
+	tcp(b, "198.51.100.1", "10.0.0.1", 2000, 53, GEN_TCP_SYN, 0);	     /* default: TCP 53 has no rule */
 	g = ip_pkt(b, "198.51.100.5", "10.0.0.1", GEN_IPPROTO_UDP, 0, 0, 64); /* default: later fragment */
 	if (g)
 		g->later_frag = 1;
@@ -655,8 +697,8 @@ static void build_firewall(struct builder *b)
 	if (g)
 		g->defect = GEN_TRUNC_L4;
 	commit(b, g);
-	arp(b, "10.1.0.7", "10.0.0.1");					      /* not IP: passes */
-	g = ip_pkt(b, "10.1.0.7", "10.0.0.1", GEN_IPPROTO_UDP, 1, 2, 3);    /* bad IPv4: passes */
+	arp(b, "10.1.0.7", "10.0.0.1");					 /* not IP: passes */
+	g = ip_pkt(b, "10.1.0.7", "10.0.0.1", GEN_IPPROTO_UDP, 1, 2, 3); /* bad IPv4: passes */
 	if (g)
 		g->defect = GEN_BAD_IHL;
 	commit(b, g);
@@ -695,8 +737,8 @@ static void build_synflood(struct builder *b)
 	tcp(b, GEN_SYN_SCANNER, "2001:db8::80", 45001, 8080, GEN_TCP_SYN, 0);
 }
 
-static void dns_q(struct builder *b, const char *src, const char *dst, enum gen_dns_kind kind, const char *qname,
-		  uint16_t qtype, uint16_t outer)
+static void dns_q(struct builder *b, const char *src, const char *dst, enum gen_dns_kind kind,
+		  const char *qname, uint16_t qtype, uint16_t outer)
 {
 	struct gen_pkt *g = ip_pkt(b, src, dst, GEN_IPPROTO_UDP, 33000, 53, 0);
 
@@ -768,24 +810,24 @@ static void build_tc_rewrite(struct builder *b)
 {
 	struct gen_pkt *g;
 
-	tcp(b, "10.0.0.1", "192.0.2.10", 40001, 8080, GEN_TCP_SYN, 0);		/* rewritten */
+	tcp(b, "10.0.0.1", "192.0.2.10", 40001, 8080, GEN_TCP_SYN, 0);		       /* rewritten */
 	tcp(b, "10.0.0.1", "192.0.2.10", 40001, 8080, GEN_TCP_ACK | GEN_TCP_PSH, 100); /* rewritten */
-	udp(b, "10.0.0.1", "192.0.2.10", 5000, 8080, 32);				/* rewritten */
-	g = ip_pkt(b, "10.0.0.2", "192.0.2.10", GEN_IPPROTO_UDP, 5001, 8080, 17);	/* rewritten, no csum */
+	udp(b, "10.0.0.1", "192.0.2.10", 5000, 8080, 32);			       /* rewritten */
+	g = ip_pkt(b, "10.0.0.2", "192.0.2.10", GEN_IPPROTO_UDP, 5001, 8080, 17); /* rewritten, no csum */
 	if (g)
 		g->udp_csum_zero = 1;
 	commit(b, g);
-	g = ip_pkt(b, "10.0.0.3", "192.0.2.10", GEN_IPPROTO_TCP, 40002, 8080, 7);	/* rewritten, IP options */
+	g = ip_pkt(b, "10.0.0.3", "192.0.2.10", GEN_IPPROTO_TCP, 40002, 8080, 7); /* rewritten, IP options */
 	if (g) {
 		g->ip_opt_len = 8;
 		g->tcp_flags = GEN_TCP_ACK;
 	}
 	commit(b, g);
-	tcp(b, "10.0.0.1", "192.0.2.10", 40003, 8081, GEN_TCP_SYN, 0);	  /* other port */
-	udp(b, "10.0.0.1", "192.0.2.11", 5000, 8080, 32);		  /* other address */
-	tcp(b, "192.0.2.10", "10.0.0.1", 8080, 40001, GEN_TCP_ACK, 5);	  /* reverse direction */
-	icmp(b, "10.0.0.1", "192.0.2.10", 8, 0, 16);			  /* not TCP/UDP */
-	udp(b, "2001:db8::1", "2001:db8::10", 5000, 8080, 32);		  /* IPv6 */
+	tcp(b, "10.0.0.1", "192.0.2.10", 40003, 8081, GEN_TCP_SYN, 0);		  /* other port */
+	udp(b, "10.0.0.1", "192.0.2.11", 5000, 8080, 32);			  /* other address */
+	tcp(b, "192.0.2.10", "10.0.0.1", 8080, 40001, GEN_TCP_ACK, 5);		  /* reverse direction */
+	icmp(b, "10.0.0.1", "192.0.2.10", 8, 0, 16);				  /* not TCP/UDP */
+	udp(b, "2001:db8::1", "2001:db8::10", 5000, 8080, 32);			  /* IPv6 */
 	g = ip_pkt(b, "10.0.0.1", "192.0.2.10", GEN_IPPROTO_UDP, 5000, 8080, 32); /* tagged */
 	tag(g, 5, 0);
 	commit(b, g);
@@ -839,14 +881,17 @@ static void build_monitor(struct builder *b)
 		if (v6) {
 			snprintf(fl[i].src, sizeof(fl[i].src), "2001:db8:%x::%x", (unsigned)(r >> 16) % 16,
 				 (unsigned)(r >> 24) % 4096 + 1);
-			snprintf(fl[i].dst, sizeof(fl[i].dst), "2001:db8:ffff::%x", (unsigned)(r >> 40) % 32 + 1);
+			snprintf(fl[i].dst, sizeof(fl[i].dst), "2001:db8:ffff::%x",
+				 (unsigned)(r >> 40) % 32 + 1);
 		} else {
 			snprintf(fl[i].src, sizeof(fl[i].src), "10.%u.%u.%u", (unsigned)(r >> 16) % 8,
 				 (unsigned)(r >> 24) % 256, (unsigned)(r >> 32) % 254 + 1);
 			snprintf(fl[i].dst, sizeof(fl[i].dst), "192.168.%u.%u", (unsigned)(r >> 40) % 4,
 				 (unsigned)(r >> 48) % 254 + 1);
 		}
-		fl[i].proto = p < 6 ? GEN_IPPROTO_TCP : p < 9 ? GEN_IPPROTO_UDP : (v6 ? GEN_IPPROTO_ICMPV6 : GEN_IPPROTO_ICMP);
+		fl[i].proto = p < 6   ? GEN_IPPROTO_TCP
+			      : p < 9 ? GEN_IPPROTO_UDP
+				      : (v6 ? GEN_IPPROTO_ICMPV6 : GEN_IPPROTO_ICMP);
 		fl[i].sport = (uint16_t)(1024 + (r >> 20) % 60000);
 		static const uint16_t svc[] = {80, 443, 53, 22, 8080, 123, 5353, 3306};
 		fl[i].dport = svc[(r >> 44) % 8];
@@ -871,7 +916,9 @@ static void build_monitor(struct builder *b)
 			   (uint16_t)((fl[f].size + (r >> 40) % 200) % 1400));
 		if (g) {
 			if (fl[f].proto == GEN_IPPROTO_TCP)
-				g->tcp_flags = (r >> 32) % 50 == 0 ? GEN_TCP_SYN : GEN_TCP_ACK | ((r >> 33) % 3 == 0 ? GEN_TCP_PSH : 0);
+				g->tcp_flags = (r >> 32) % 50 == 0
+						   ? GEN_TCP_SYN
+						   : GEN_TCP_ACK | ((r >> 33) % 3 == 0 ? GEN_TCP_PSH : 0);
 			if (fl[f].vlan)
 				tag(g, fl[f].vlan, 0);
 		}

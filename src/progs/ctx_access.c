@@ -9,7 +9,9 @@
  * stack pointer r10 + k), CTX(k) (the context + k), SCALAR (anything that is not the context) and
  * MAYCTX (the context on some paths, something else on others). Merges of different values give
  * SCALAR, or MAYCTX when either side may be the context; the lattice is four high, so the worklist
- * over basic blocks reaches its fixed point in linear time. States are kept per basic block only.
+ * over basic blocks reaches its fixed point in linear time. States are kept per basic block only, and
+ * hold r0-r10 and only the stack slots an 8-byte store through r10 writes (where clang spills); a
+ * spill of the context anywhere else is refused.
  * Local calls pass r1-r5 into the callee (a context-insensitive merge over call sites; the caller's
  * stack pointers become SCALAR there); callbacks (lddw src 4) start with no context.
  */
@@ -29,7 +31,7 @@ typedef uint32_t aval; /* kind in bits 29..31, signed 29-bit payload below */
 
 #define PAYLOAD_MAX ((1 << 28) - 1)
 #define NSLOTS	    (USERBPF_STACK_SIZE / 8)
-#define NVALS	    (11 + NSLOTS)
+#define NVALS	    (11 + NSLOTS) /* the most values of a state */
 
 static aval mk(unsigned kind, int64_t v)
 {
@@ -80,7 +82,9 @@ struct pass {
 	uint32_t *block_of; /* insn -> block number, UINT32_MAX when not a leader */
 	uint32_t *leader;   /* block -> first insn */
 	size_t nblocks;
-	aval *st; /* nblocks * NVALS entry states */
+	aval *st;	      /* nblocks * nvals entry states */
+	int8_t slot_idx[NSLOTS]; /* stack slot -> index of its value in a state after r0-r10, or -1 */
+	int nvals;		      /* 11 + the number of tracked slots */
 	uint32_t *queue;
 	uint8_t *queued;
 	size_t qhead, qlen;
@@ -111,9 +115,9 @@ static void flow(struct pass *p, size_t t, const aval *s)
 	if (p->check)
 		return;
 	uint32_t b = p->block_of[t];
-	aval *d = &p->st[(size_t)b * NVALS];
+	aval *d = &p->st[(size_t)b * p->nvals];
 	bool changed = false;
-	for (int k = 0; k < NVALS; k++) {
+	for (int k = 0; k < p->nvals; k++) {
 		aval m = merge(d[k], s[k]);
 		if (m != d[k]) {
 			d[k] = m;
@@ -144,13 +148,20 @@ static int slot_of(int64_t a)
 	return (int)((a + USERBPF_STACK_SIZE) / 8);
 }
 
-/* Slots overlapped by [a, a + size) become SCALAR. */
-static void clobber(aval *s, int64_t a, unsigned size)
+/* Where the value of the slot at FP offset a is kept in a state, or -1 (not a tracked slot). */
+static int tracked(const struct pass *p, int64_t a)
 {
-	for (int64_t b = a; b < a + (int64_t)size; b++) {
-		if (b < -USERBPF_STACK_SIZE || b >= 0)
-			continue;
-		s[11 + (b + USERBPF_STACK_SIZE) / 8] = SCALAR;
+	int sl = slot_of(a);
+	return sl < 0 || p->slot_idx[sl] < 0 ? -1 : 11 + p->slot_idx[sl];
+}
+
+/* Tracked slots overlapped by [a, a + size) become SCALAR. */
+static void clobber(const struct pass *p, aval *s, int64_t a, unsigned size)
+{
+	for (int64_t b = a & ~(int64_t)7; b < a + (int64_t)size; b += 8) {
+		int t = tracked(p, b);
+		if (t >= 0)
+			s[t] = SCALAR;
 	}
 }
 
@@ -267,9 +278,9 @@ static size_t step(struct pass *p, size_t i, aval *s)
 		else if (kind(b) == K_MAYCTX)
 			refuse(p, i, "the base register is the context on some paths and not on others");
 		else if (kind(b) == K_FP && size == 8 && mode == BPF_MEM) {
-			int sl = slot_of(pay(b) + in->off);
-			if (sl >= 0)
-				v = s[11 + sl];
+			int t = tracked(p, pay(b) + in->off);
+			if (t >= 0)
+				v = s[t];
 		}
 		s[in->dst_reg] = v;
 		return 1;
@@ -287,7 +298,7 @@ static size_t step(struct pass *p, size_t i, aval *s)
 			else if (may_ctx(v))
 				refuse(p, i, "atomic store of the context pointer");
 			if (kind(b) == K_FP)
-				clobber(s, pay(b) + in->off, size);
+				clobber(p, s, pay(b) + in->off, size);
 			if (in->imm == BPF_CMPXCHG)
 				s[0] = SCALAR;
 			else if (in->imm & BPF_FETCH)
@@ -303,13 +314,14 @@ static size_t step(struct pass *p, size_t i, aval *s)
 			refuse(p, i, "the base register is the context on some paths and not on others");
 		} else if (kind(b) == K_FP) {
 			int64_t a = pay(b) + in->off;
-			int sl = slot_of(a);
-			if (size == 8 && sl >= 0)
-				s[11 + sl] = v;
+			int t = tracked(p, a);
+			if (size == 8 && t >= 0)
+				s[t] = v;
 			else if (may_ctx(v))
-				refuse(p, i, "partial or out-of-frame spill of the context pointer");
+				refuse(p, i, "partial, out-of-frame or indirect spill of the context pointer (spill it "
+					     "with an 8-byte store through r10)");
 			else
-				clobber(s, a, size);
+				clobber(p, s, a, size);
 		} else if (may_ctx(v)) {
 			refuse(p, i, "storing the context pointer outside the stack");
 		}
@@ -355,7 +367,7 @@ static size_t jump_target(const struct userbpf_insn *in, size_t i)
 static void walk_block(struct pass *p, uint32_t b)
 {
 	aval s[NVALS];
-	memcpy(s, &p->st[(size_t)b * NVALS], sizeof(s));
+	memcpy(s, &p->st[(size_t)b * p->nvals], (size_t)p->nvals * sizeof(aval));
 	size_t i = p->leader[b];
 	for (;;) {
 		const struct userbpf_insn *in = &p->insns[i];
@@ -406,9 +418,17 @@ int progs_ctx_prepare(struct userbpf_insn *insns, size_t cnt, unsigned int prog_
 	if (!p.block_of)
 		goto out;
 	memset(p.block_of, 0xff, cnt * sizeof(*p.block_of));
+	memset(p.slot_idx, 0xff, sizeof(p.slot_idx));
+	p.nvals = 11;
 	mark_leader(&p, 0);
 	for (size_t i = 0; i < cnt; i++) {
 		const struct userbpf_insn *in = &insns[i];
+		/* The slots tracked: those an 8-byte store through r10 writes (how clang spills). */
+		if (in->code == (BPF_STX | BPF_MEM | BPF_DW) && in->dst_reg == 10) {
+			int sl = slot_of(in->off);
+			if (sl >= 0 && p.slot_idx[sl] < 0)
+				p.slot_idx[sl] = (int8_t)(p.nvals++ - 11);
+		}
 		if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
 			if (in->src_reg == BPF_PSEUDO_FUNC)
 				mark_leader(&p, (size_t)((int64_t)i + 1 + in->imm));
@@ -428,7 +448,7 @@ int progs_ctx_prepare(struct userbpf_insn *insns, size_t cnt, unsigned int prog_
 		if (p.block_of[i] != UINT32_MAX)
 			p.nblocks++;
 	p.leader = malloc(p.nblocks * sizeof(*p.leader));
-	p.st = calloc(p.nblocks, NVALS * sizeof(aval));
+	p.st = calloc(p.nblocks, (size_t)p.nvals * sizeof(aval));
 	p.queue = malloc(p.nblocks * sizeof(*p.queue));
 	p.queued = calloc(p.nblocks, 1);
 	if (!p.leader || !p.st || !p.queue || !p.queued)
@@ -456,7 +476,7 @@ int progs_ctx_prepare(struct userbpf_insn *insns, size_t cnt, unsigned int prog_
 	/* Check and rewrite, block by block in program order; unreached blocks are skipped. */
 	p.check = true;
 	for (uint32_t b = 0; b < p.nblocks && !p.err; b++)
-		if (p.st[(size_t)b * NVALS + 10] != BOT)
+		if (p.st[(size_t)b * p.nvals + 10] != BOT)
 			walk_block(&p, b);
 	err = p.err;
 out:

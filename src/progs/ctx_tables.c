@@ -34,6 +34,7 @@ enum {
 
 enum fkind {
 	F_PLAIN, /* 4 bytes: narrow loads (1, 2, 4), stores of all 4 bytes */
+	F_FULL,	 /* 4 bytes, loaded whole: the socket addresses */
 	F_CB,	 /* cb[]: any size inside it, loads and stores */
 	F_PTR,	 /* data, data_end, data_meta: loads of all 4 bytes, rewritten */
 	F_U64,	 /* tstamp, hwtstamp: 8-byte accesses only */
@@ -75,16 +76,16 @@ static const struct field skb_fields[] = {
     {"data_end", SKB(data_end), 4, F_PTR, M_TC | M_CG, 0, offsetof(struct progs_skb_ctx, data_end)},
     {"napi_id", SKB(napi_id), 4, F_PLAIN, M_ALL, 0, 0},
     {"family", SKB(family), 4, F_PLAIN, M_CG, 0, 0},
-    {"remote_ip4", SKB(remote_ip4), 4, F_PLAIN, M_CG, 0, 0},
-    {"local_ip4", SKB(local_ip4), 4, F_PLAIN, M_CG, 0, 0},
-    {"remote_ip6[0]", SKB(remote_ip6[0]), 4, F_PLAIN, M_CG, 0, 0},
-    {"remote_ip6[1]", SKB(remote_ip6[1]), 4, F_PLAIN, M_CG, 0, 0},
-    {"remote_ip6[2]", SKB(remote_ip6[2]), 4, F_PLAIN, M_CG, 0, 0},
-    {"remote_ip6[3]", SKB(remote_ip6[3]), 4, F_PLAIN, M_CG, 0, 0},
-    {"local_ip6[0]", SKB(local_ip6[0]), 4, F_PLAIN, M_CG, 0, 0},
-    {"local_ip6[1]", SKB(local_ip6[1]), 4, F_PLAIN, M_CG, 0, 0},
-    {"local_ip6[2]", SKB(local_ip6[2]), 4, F_PLAIN, M_CG, 0, 0},
-    {"local_ip6[3]", SKB(local_ip6[3]), 4, F_PLAIN, M_CG, 0, 0},
+    {"remote_ip4", SKB(remote_ip4), 4, F_FULL, M_CG, 0, 0},
+    {"local_ip4", SKB(local_ip4), 4, F_FULL, M_CG, 0, 0},
+    {"remote_ip6[0]", SKB(remote_ip6[0]), 4, F_FULL, M_CG, 0, 0},
+    {"remote_ip6[1]", SKB(remote_ip6[1]), 4, F_FULL, M_CG, 0, 0},
+    {"remote_ip6[2]", SKB(remote_ip6[2]), 4, F_FULL, M_CG, 0, 0},
+    {"remote_ip6[3]", SKB(remote_ip6[3]), 4, F_FULL, M_CG, 0, 0},
+    {"local_ip6[0]", SKB(local_ip6[0]), 4, F_FULL, M_CG, 0, 0},
+    {"local_ip6[1]", SKB(local_ip6[1]), 4, F_FULL, M_CG, 0, 0},
+    {"local_ip6[2]", SKB(local_ip6[2]), 4, F_FULL, M_CG, 0, 0},
+    {"local_ip6[3]", SKB(local_ip6[3]), 4, F_FULL, M_CG, 0, 0},
     {"remote_port", SKB(remote_port), 4, F_PLAIN, M_CG, 0, 0},
     {"local_port", SKB(local_port), 4, F_PLAIN, M_CG, 0, 0},
     {"data_meta", SKB(data_meta), 4, F_PTR, M_TC, 0, offsetof(struct progs_skb_ctx, data_meta)},
@@ -245,6 +246,10 @@ static const char *check_skb(unsigned t, int64_t off, unsigned size, bool write,
 		if (size != 1)
 			return WHY("%s is loaded 1 byte at a time (%u-byte load)", f->name, size);
 		return NULL;
+	case F_FULL:
+		if (size != 4)
+			return WHY("narrow load of %s; load all 4 bytes", f->name);
+		return NULL;
 	case F_PLAIN:
 		if (write && size != 4)
 			return WHY("narrow store to %s; store all 4 bytes", f->name);
@@ -303,24 +308,36 @@ int progs_desc_check(const struct userbpf_ctx_desc *d, char *log, size_t log_siz
 
 /* ---- helpers by type (the kernel's func_proto tables) ------------------------------------------ */
 
-/* bpf_base_func_proto: what every type may call. */
+/*
+ * What every packet type may call: bpf_base_func_proto as a privileged loader (CAP_BPF, CAP_PERFMON)
+ * sees it on Linux 6.18 (map helpers, ktime, prandom, cpu, tail_call, trace_printk, snprintf, loop,
+ * ringbuf_*, timers, dynptrs, strncmp, strtol, the current task's pid/uid/comm/cgroup, probe_read_*,
+ * task and cgroup storage, ...). tests/kernel/test_ctx_tables.c checks these lists against the
+ * running kernel.
+ */
 static const uint16_t base_helpers[] = {
-    1,	 2,   3,   87,	88,  89,  195, /* map helpers */
-    5,	 6,   7,   8,	12,  42,  118, 125, 160, 208, /* ktime, trace_printk, prandom, cpu, tail_call */
-    93,	 94,  113, 115, 130, 131, 132, 133, 134, 153, 154, 164, 165, 169, 170, 171, 172, 181, 182,
-    194, 197, 198, 199, 200, 201, 202, 203, 209, 149,
+    1,	 2,   3,   5,	6,   7,	  8,   12,  14,	 15,  16,  17,	22,  25,  35,  37,  42,	 55,  80,  87,
+    88,	 89,  93,  94,	105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133,
+    134, 136, 137, 138, 139, 140, 141, 148, 149, 153, 154, 156, 157, 158, 160, 164, 165, 169, 170, 171,
+    172, 175, 176, 177, 178, 180, 181, 182, 191, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 208,
+    209, 210, 211,
 };
-static const uint16_t sock_helpers[] = {25, 26, 46, 47, 68};
+/* sk_filter_func_proto: skb_load_bytes(_relative), socket cookie and uid, netns cookie */
+static const uint16_t sock_helpers[] = {26, 46, 47, 68, 122};
+/* tc_cls_act_func_proto: skb_store_bytes, csum helpers, redirect(_neigh/_peer), vlan, tunnels,
+ * change_tail/head/proto/type, adjust_room, fib_lookup, socket lookups, check_mtu, set_tstamp, ... */
 static const uint16_t tc_helpers[] = {
-    9,	10,  11,  13,  17,  18,  19,  20,  21,  23,  24,  25,  26,  28,  29,  30,  31,  32,  33,
-    34, 38, 39, 40,  41,  43,  46,  47,  48,  50,  66,  68,  69,
-    79, 83,  84,  85,  86,  95,  96,  97,  98,  99,  100, 107, 108, 110, 124, 135, 151, 152, 155,
-    163, 192, 204, 205, 206, 207,
+    9,	10, 11, 13, 18,	 19,  20,  21,	23,  24,  26,  28,  29,	 30,  31,  32,	33,  34,  38,
+    39, 40, 41, 43, 46,	 47,  48,  50,	66,  68,  69,  79,  83,	 84,  85,  86,	95,  96,  97,
+    98, 99, 100, 107, 108, 110, 122, 124, 135, 151, 152, 155, 163, 192, 204, 205, 206, 207,
 };
-static const uint16_t xdp_helpers[] = {23, 25, 28, 44, 51, 54, 65, 69, 84, 85, 86, 99, 100, 110,
-				       121, 163, 188, 189, 190, 204, 205, 206, 207};
-static const uint16_t cg_helpers[] = {14, 15, 16, 25, 26, 46, 47, 68, 79, 80, 81, 83, 95, 96, 97, 98,
-				      107, 108, 123, 128, 129};
+/* xdp_func_proto: redirect(_map), csum_diff, xdp_adjust_head/meta/tail, fib_lookup, socket lookups,
+ * check_mtu, xdp_get_buff_len, xdp_load/store_bytes, syncookies */
+static const uint16_t xdp_helpers[] = {23,  28,	 44,  51,  54,	65,  69,  84,  85,  86,	 99,
+				       100, 110, 163, 188, 189, 190, 204, 205, 206, 207};
+/* cg_skb_func_proto: skb_load_bytes(_relative), local storage, socket helpers, cgroup ids, ecn */
+static const uint16_t cg_helpers[] = {26, 46, 47, 68, 79, 81, 83, 84, 85, 86,
+				      95, 96, 97, 98, 99, 107, 108, 122, 128, 129};
 
 static bool in(const uint16_t *v, size_t n, uint32_t id)
 {

@@ -122,9 +122,18 @@ struct userbpf_pktrun *userbpf_pktrun__new(const struct userbpf_prog *prog, cons
 		errno = EINVAL;
 		return NULL;
 	}
-	unsigned int type = VM_OPTS_GET(opts, prog_type, 0);
+	unsigned int type = VM_OPTS_GET(opts, prog_type, 0), loaded = userbpf_prog__type(prog);
 	if (!type)
-		type = userbpf_prog__type(prog);
+		type = loaded;
+	if (loaded && type != loaded) {
+		/* its context accesses were checked and rewritten for the type it was loaded with */
+		const char *a = userbpf_prog_type_name((enum userbpf_prog_type)loaded);
+		const char *b = userbpf_prog_type_name((enum userbpf_prog_type)type);
+		errf(err, err_size, "packet runner: a program loaded as %s (%u) cannot run as %s (%u)", a ? a : "?",
+		     loaded, b ? b : "?", type);
+		errno = EINVAL;
+		return NULL;
+	}
 	if (!progs_is_packet_type(type)) {
 		const char *name = userbpf_prog_type_name((enum userbpf_prog_type)type);
 		errf(err, err_size, "packet runner: program type %s (%u) is not a packet type (xdp, tc, socket filter, cgroup skb)",
@@ -357,11 +366,8 @@ int userbpf_pktrun__run(struct userbpf_pktrun *run, const void *pkt, uint32_t le
 	}
 	p->frame = p->buf + p->head;
 	memcpy(p->frame, pkt, len);
-	if (p->xdp) {
-		/* Old bytes around the packet would not be there in a fresh kernel frame. */
+	if (p->xdp) /* a fresh kernel frame: adjust_head and adjust_meta expose the headroom's zeros */
 		memset(p->buf, 0, p->head);
-		memset(p->frame + len, 0, (size_t)(p->buf + p->buf_size - (p->frame + len)));
-	}
 	p->redirected = false;
 	p->redirect_ifindex = p->redirect_map_id = 0;
 	p->redirect_flags = 0;

@@ -258,7 +258,10 @@ TEST(skb_narrow_and_sizes)
 	CHECK_CONTAINS(logbuf, "hwtstamp is accessed 8 bytes at a time");
 	/* remote_ip6 element by element in cgroup skb */
 	CHECK_EQ_INT(access1(CG, 0, BPF_DW, 104, 0, NULL), -EACCES);
-	CHECK_EQ_INT(access1(CG, 0, BPF_H, 102, 0, NULL), 0);
+	CHECK_EQ_INT(access1(CG, 0, BPF_H, 102, 0, NULL), -EACCES);
+	CHECK_CONTAINS(logbuf, "narrow load of remote_ip6[0]; load all 4 bytes");
+	CHECK_EQ_INT(access1(CG, 0, BPF_W, 104, 0, NULL), 0);
+	CHECK_EQ_INT(access1(CG, 0, BPF_H, 134, 0, NULL), 0); /* remote_port: narrow loads allowed */
 }
 
 /* ---- tracking the context ----------------------------------------------------------------------- */
@@ -405,7 +408,27 @@ TEST(ctx_misuse_refused)
 
 	struct userbpf_insn partial[] = {I_STX(BPF_W, 10, 1, -8), I_MOV64_IMM(0, 0), I_EXIT()};
 	CHECK_EQ_INT(pass(CLS, 0, partial, N(partial)), -EACCES);
-	CHECK_CONTAINS(logbuf, "partial or out-of-frame spill of the context pointer");
+	CHECK_STR(logbuf, "insn 0: *(u32 *)(r10 - 8) = r1: partial, out-of-frame or indirect spill of the context "
+			  "pointer (spill it with an 8-byte store through r10)");
+
+	/* through a copy of r10: refused unless an r10 store names the same slot */
+	struct userbpf_insn indirect[] = {I_MOV64_REG(2, 10), I_ALU64_IMM(BPF_ADD, 2, -8), I_STX(BPF_DW, 2, 1, 0),
+					  I_MOV64_IMM(0, 0), I_EXIT()};
+	CHECK_EQ_INT(pass(CLS, 0, indirect, N(indirect)), -EACCES);
+	CHECK_CONTAINS(logbuf, "insn 2: *(u64 *)(r2 + 0) = r1: partial, out-of-frame or indirect spill");
+	struct userbpf_insn tracked[] = {
+	    I_MOV64_IMM(3, 0),
+	    I_STX(BPF_DW, 10, 3, -8), /* r10 store: slot -8 is tracked */
+	    I_MOV64_REG(2, 10),
+	    I_ALU64_IMM(BPF_ADD, 2, -16),
+	    I_STX(BPF_DW, 2, 1, 8), /* the ctx into slot -8 through r2 */
+	    I_LDX(BPF_DW, 4, 10, -8),
+	    I_LDX(BPF_W, 0, 4, 80),
+	    I_EXIT(),
+	};
+	CHECK_EQ_INT(pass(CLS, 0, tracked, N(tracked)), 0);
+	CHECK_EQ_INT(tracked[6].code, BPF_LDX | BPF_MEM | BPF_DW);
+	CHECK_EQ_INT(tracked[6].off, 200);
 
 	struct userbpf_insn atom[] = {I_MOV64_IMM(2, 1), I_ATOMIC(BPF_W, BPF_ADD, 1, 2, 8), I_MOV64_IMM(0, 0),
 				      I_EXIT()};
@@ -583,7 +606,9 @@ TEST(helper_tables)
 		CHECK(progs_helper_allowed(t, 181)); /* loop */
 		CHECK(progs_helper_allowed(t, 130)); /* ringbuf_output */
 	}
-	CHECK(!progs_helper_allowed(XDP, 14)); /* get_current_pid_tgid */
+	CHECK(!progs_helper_allowed(XDP, 121)); /* xdp_output: tracing programs only */
+	CHECK(!progs_helper_allowed(SOCK, 28)); /* csum_diff: tc and xdp */
+	CHECK(progs_helper_allowed(XDP, 28));
 	CHECK(progs_helper_allowed(USERBPF_PROG_TYPE_KPROBE, 14));
 	CHECK(progs_helper_allowed(USERBPF_PROG_TYPE_HOOK, 14));
 	CHECK(progs_is_packet_type(XDP) && progs_is_packet_type(CG) && !progs_is_packet_type(2) &&

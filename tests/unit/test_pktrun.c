@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "pktbuild.h"
+#include "loader_util.h"
 #include "pktfx.h"
 #include "progs/progs.h"
 #include "test.h"
@@ -462,4 +463,154 @@ TEST(layouts_match_progs_h)
 	CHECK_EQ_INT(offsetof(struct progs_xdp_ctx, data_meta), 40);
 	CHECK_EQ_INT(offsetof(struct progs_skb_ctx, data_end), 200);
 	CHECK_EQ_INT(offsetof(struct progs_skb_ctx, data_meta), 208);
+}
+
+/* ---- clang objects through the object loader (the section gives the type) ----------------------- */
+
+struct objfx {
+	struct userbpf_object *obj;
+	struct userbpf_helpers *h;
+};
+
+static bool obj_open(struct objfx *o)
+{
+	static char log[4096];
+	struct userbpf_object_open_opts oo = USERBPF_OPTS_INIT(userbpf_object_open_opts, .log_buf = log,
+							       .log_size = sizeof(log));
+	memset(o, 0, sizeof(*o));
+	o->h = userbpf_helpers__new();
+	if (!o->h || userbpf_helpers__add_packet(o->h) || userbpf_helpers__add_kernel(o->h))
+		return false;
+	o->obj = userbpf_object__open_file(lu_obj_path("pkt_diff"), &oo);
+	if (!o->obj) {
+		fprintf(stderr, "%s\n", log);
+		return false;
+	}
+	struct userbpf_object_load_opts lo = USERBPF_OPTS_INIT(userbpf_object_load_opts, .helpers = o->h,
+							       .log_buf = log, .log_size = sizeof(log));
+	if (userbpf_object__load(o->obj, &lo)) {
+		fprintf(stderr, "%s\n", log);
+		return false;
+	}
+	return true;
+}
+
+static void obj_close(struct objfx *o)
+{
+	userbpf_object__close(o->obj);
+	userbpf_helpers__free(o->h);
+}
+
+static struct userbpf_pktrun *obj_runner(struct objfx *o, const char *name)
+{
+	struct userbpf_program *p = userbpf_object__find_program_by_name(o->obj, name);
+	char err[256] = "";
+	struct userbpf_pktrun_opts ro = USERBPF_OPTS_INIT(userbpf_pktrun_opts, .err_buf = err, .err_size = sizeof(err));
+	struct userbpf_pktrun *r = p ? userbpf_pktrun__new(userbpf_program__prog(p), &ro) : NULL;
+	if (!r)
+		fprintf(stderr, "%s: %s\n", name, err);
+	return r;
+}
+
+TEST(clang_objects)
+{
+	struct objfx o;
+	struct userbpf_pkt_result res;
+	char err[256];
+	uint8_t pkt[128];
+	uint32_t len = pb_udp4(pkt, 30); /* 72 bytes, IP total length 58 */
+	if (!obj_open(&o)) {
+		CHECK(!"pkt_diff.o loads");
+		obj_close(&o);
+		return;
+	}
+	struct userbpf_pktrun *r = obj_runner(&o, "xdp_ctx");
+	CHECK(r && userbpf_pktrun__run(r, pkt, len, NULL, &res, err, sizeof(err)) == 0);
+	if (r) {
+		CHECK_EQ_U64(res.retval, 2);
+		CHECK_EQ_INT(rd32le(res.data), 72);
+		CHECK_EQ_INT(rd32le(res.data + 4), 1);
+		CHECK_EQ_INT(rd32le(res.data + 8), 0);
+	}
+	userbpf_pktrun__free(r);
+
+	struct userbpf_pkt_meta m = {.mark = 0x77, .cb = {1, 0, 0, 0, 2}};
+	r = obj_runner(&o, "tc_ctx");
+	CHECK(r && userbpf_pktrun__run(r, pkt, len, &m, &res, err, sizeof(err)) == 0);
+	if (r) {
+		const struct userbpf_sk_buff *s = res.ctx_out;
+		CHECK_EQ_INT(rd32le(res.data), 72);
+		CHECK_EQ_INT(rd32le(res.data + 8), 0x0008);
+		CHECK_EQ_INT(rd32le(res.data + 24), 0x77);
+		CHECK_EQ_INT(rd32le(res.data + 32), 1);
+		CHECK_EQ_INT(rd32le(res.data + 48), 72);
+		CHECK_EQ_INT(rd32le(res.data + 52), 3);
+		CHECK_EQ_INT(s->mark, 0x1234);
+		CHECK_EQ_INT(s->priority, 3);
+		CHECK_EQ_INT(s->cb[2], 0xc2);
+		CHECK_EQ_U64(s->tstamp, 99);
+	}
+	userbpf_pktrun__free(r);
+
+	r = obj_runner(&o, "sock_ctx");
+	CHECK(r && userbpf_pktrun__run(r, pkt, len, NULL, &res, err, sizeof(err)) == 0);
+	if (r) {
+		const struct userbpf_sk_buff *s = res.ctx_out;
+		CHECK_EQ_U64(res.retval, 58);
+		CHECK_EQ_INT(res.len, 72);
+		CHECK_EQ_INT(s->cb[0], 58);
+		CHECK_EQ_INT(s->cb[2], 0x0008);
+		CHECK_EQ_INT(s->cb[3], 1);
+	}
+	userbpf_pktrun__free(r);
+
+	r = obj_runner(&o, "sock_ldabs");
+	CHECK(r && userbpf_pktrun__run(r, pkt, len, NULL, &res, err, sizeof(err)) == 0);
+	if (r) {
+		const struct userbpf_sk_buff *s = res.ctx_out;
+		CHECK_EQ_U64(res.retval, 0x1140); /* UDP, TTL 64 */
+		CHECK_EQ_INT(res.len, 14 + 58);
+		CHECK_EQ_INT(s->cb[0], 58);
+		CHECK_EQ_INT(s->cb[1], 0x4011);
+	}
+	userbpf_pktrun__free(r);
+
+	r = obj_runner(&o, "cg_ctx");
+	CHECK(r && userbpf_pktrun__run(r, pkt, len, NULL, &res, err, sizeof(err)) == 0);
+	if (r) {
+		CHECK_EQ_U64(res.retval, 1);
+		CHECK_EQ_INT(res.action, USERBPF_PKT_PASS);
+		CHECK_EQ_INT(((const struct userbpf_sk_buff *)res.ctx_out)->cb[2], 2);
+	}
+	userbpf_pktrun__free(r);
+
+	/* vlan_push twice, then pop: the first tag ends in the frame, then back as the skb's */
+	r = obj_runner(&o, "tc_helpers");
+	pkt[0] = 7;
+	CHECK(r && userbpf_pktrun__run(r, pkt, len, NULL, &res, err, sizeof(err)) == 0);
+	if (r) {
+		const struct userbpf_sk_buff *s = res.ctx_out;
+		CHECK_EQ_U64(res.retval, 0);
+		CHECK_EQ_INT(res.len, len);
+		CHECK(memcmp(res.data, pkt, len) == 0);
+		CHECK_EQ_INT(s->cb[1], 1);
+		CHECK_EQ_INT(s->cb[2], 5);
+		CHECK_EQ_INT(s->cb[3], 0x0081);
+		CHECK_EQ_INT(s->cb[4], 0x0008);
+	}
+	userbpf_pktrun__free(r);
+
+	/* a program keeps the type it was loaded with */
+	struct userbpf_program *p = userbpf_object__find_program_by_name(o.obj, "xdp_ctx");
+	struct userbpf_pktrun_opts ro = USERBPF_OPTS_INIT(userbpf_pktrun_opts, .prog_type = T_CLS, .err_buf = err,
+							  .err_size = sizeof(err));
+	errno = 0;
+	CHECK(userbpf_pktrun__new(userbpf_program__prog(p), &ro) == NULL);
+	CHECK_EQ_INT(errno, EINVAL);
+	CHECK_CONTAINS(err, "a program loaded as xdp (6) cannot run as sched_cls (3)");
+	ro.prog_type = T_XDP;
+	r = userbpf_pktrun__new(userbpf_program__prog(p), &ro);
+	CHECK(r != NULL);
+	userbpf_pktrun__free(r);
+	obj_close(&o);
 }

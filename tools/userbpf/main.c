@@ -10,7 +10,7 @@
 #include "cli.h"
 
 /* The subcommands, in the order `userbpf --help` lists them. */
-#define CLI_COMMANDS(X) X(asm) X(disasm) X(run) X(prog) X(map) X(filter)
+#define CLI_COMMANDS(X) X(asm) X(disasm) X(run) X(prog) X(map) X(filter) X(monitor)
 
 #define CLI_DECLARE(NAME) extern const struct cli_command cli_cmd_##NAME;
 CLI_COMMANDS(CLI_DECLARE)
