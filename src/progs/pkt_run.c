@@ -369,6 +369,8 @@ int userbpf_pktrun__run(struct userbpf_pktrun *run, const void *pkt, uint32_t le
 	struct progs_pkt *p = &run->p;
 	memset(res, 0, sizeof(*res));
 	res->action = USERBPF_PKT_ABORTED;
+	res->data = pkt; /* a packet refused before the run is reported as it came */
+	res->len = len;
 	if (len < PKT_ETH_HLEN) {
 		errf(err_buf, err_size, "packet of %u bytes is shorter than an Ethernet header (14)", len);
 		return -EINVAL;

@@ -389,6 +389,8 @@ TEST(bad_packets)
 	CHECK_EQ_INT(fx_run(&f, pkt, 13, NULL), -EINVAL);
 	CHECK_CONTAINS(f.err, "13 bytes is shorter than an Ethernet header");
 	CHECK_EQ_INT(f.res.action, USERBPF_PKT_ABORTED);
+	CHECK(f.res.data == pkt); /* reported as it came */
+	CHECK_EQ_INT(f.res.len, 13);
 	CHECK_EQ_INT(fx_run(&f, pkt, 3520, NULL), 0);
 	CHECK_EQ_INT(f.res.len, 3520);
 	CHECK_EQ_INT(fx_run(&f, pkt, 3521, NULL), 0); /* one byte in a fragment */
@@ -450,6 +452,7 @@ TEST(batches)
 	CHECK_EQ_INT(s.act[0], USERBPF_PKT_PASS);
 	CHECK_EQ_INT(s.act[1], USERBPF_PKT_DROP);
 	CHECK_EQ_INT(s.act[2], USERBPF_PKT_ABORTED); /* 5 bytes: refused, the batch goes on */
+	CHECK_EQ_INT(s.len[2], 5);
 	CHECK_EQ_INT(s.act[3], USERBPF_PKT_DROP);
 	CHECK_EQ_INT(s.len[1], lb);
 	struct batch_seen t = {.stop_at = 1};

@@ -1239,6 +1239,7 @@ int cli_run_object(const struct run_obj_args *a, char *buf, size_t len)
 {
 	struct cli_obj o;
 	struct userbpf_program *prog, *p;
+	struct userbpf_object_map *m;
 	struct json j;
 	struct run_ctx rc = {.o = &o, .a = a};
 	char names[512];
@@ -1260,8 +1261,18 @@ int cli_run_object(const struct run_obj_args *a, char *buf, size_t len)
 		ret = CLI_EXIT_USAGE;
 		goto out;
 	}
-	/* Only the program run is loaded, so that another's helpers cannot stand in its way. */
+	/* Only the program run is loaded, so that another's helpers cannot stand in its way, with the
+	 * programs the object's prog_array slots hold: those it may tail-call. */
 	userbpf_object__for_each_program(p, o.obj) userbpf_program__set_autoload(p, p == prog);
+	userbpf_object__for_each_map(m, o.obj) {
+		for (size_t i = 0; i < userbpf_object_map__slot_cnt(m); i++) {
+			const struct userbpf_program *t = NULL;
+
+			if (!userbpf_object_map__slot(m, i, NULL, NULL, &t) && t)
+				userbpf_program__set_autoload(
+				    userbpf_object__find_program_by_name(o.obj, userbpf_program__name(t)), true);
+		}
+	}
 	if (a->json) {
 		json_init(&j, stdout);
 		rc.j = &j;
