@@ -478,11 +478,11 @@ static int kern_load_prog(struct userbpf_kobject *ko, const struct userbpf_objec
 	if (userbpf_program__type(p) == USERBPF_PROG_TYPE_UNSPEC ||
 	    (unsigned)userbpf_program__type(p) >= 0x10000 /* USERBPF_PROG_TYPE_HOOK: userbpf's own */) {
 		/* libbpf refuses these too: the kernel has no type to load them as. */
-		kern_err(ko,
-			 "program '%s' (section '%s'): %s; turn its autoload off to load the rest",
+		kern_err(ko, "program '%s' (section '%s'): %s; turn its autoload off to load the rest",
 			 userbpf_program__name(p), userbpf_program__section_name(p),
-			 userbpf_program__type(p) ? "host hooks exist only in userbpf, not in the kernel"
-						  : "no program type (section name unknown to libbpf's conventions)");
+			 userbpf_program__type(p)
+			     ? "host hooks exist only in userbpf, not in the kernel"
+			     : "no program type (section name unknown to libbpf's conventions)");
 		free(insns);
 		return -EINVAL;
 	}

@@ -168,10 +168,11 @@ static int load_programs(struct userbpf_object *obj, const struct userbpf_object
 					po.ctx_desc = d;
 			}
 			if (!po.ctx_desc) {
-				err = loader_errno(obj, ENOENT, -1, 0,
-						   "program '%s' (section '%s'): no hook context named '%s' in the load "
-						   "options",
-						   p->name, p->sec_name, name);
+				err = loader_errno(
+				    obj, ENOENT, -1, 0,
+				    "program '%s' (section '%s'): no hook context named '%s' in the load "
+				    "options",
+				    p->name, p->sec_name, name);
 				break;
 			}
 		}

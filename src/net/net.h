@@ -48,7 +48,8 @@ struct net_src *net_src_open_live(const char *ifname, const struct net_live_opts
  * Up to `max` packets into `pkts`. Returns the count (> 0), 0 at the end of a file (or when a live
  * source's wait of timeout_ms found nothing: check net_src_is_live), or -errno with err set, e.g. a
  * truncated or corrupt capture: -EIO, "cap.pcap: truncated packet record after 1234 packets".
- * Packets of the previous call are released by this call.
+ * The good packets before the damage are delivered first and the error comes with the next call,
+ * so its count is what the caller has seen. Packets of the previous call are released by this call.
  */
 int net_src_next(struct net_src *src, struct net_pkt *pkts, size_t max, char *err, size_t err_size);
 bool net_src_is_live(const struct net_src *src);

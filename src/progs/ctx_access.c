@@ -82,9 +82,9 @@ struct pass {
 	uint32_t *block_of; /* insn -> block number, UINT32_MAX when not a leader */
 	uint32_t *leader;   /* block -> first insn */
 	size_t nblocks;
-	aval *st;	      /* nblocks * nvals entry states */
+	aval *st;		 /* nblocks * nvals entry states */
 	int8_t slot_idx[NSLOTS]; /* stack slot -> index of its value in a state after r0-r10, or -1 */
-	int nvals;		      /* 11 + the number of tracked slots */
+	int nvals;		 /* 11 + the number of tracked slots */
 	uint32_t *queue;
 	uint8_t *queued;
 	size_t qhead, qlen;
@@ -175,7 +175,8 @@ static void ctx_access(struct pass *p, size_t i, aval base, bool write, bool sx)
 	int64_t off = pay(base) + in->off;
 	char why[200];
 	int host;
-	const char *no = progs_ctx_check(p->type, p->attach, p->desc, off, size, write, sx, &host, why, sizeof(why));
+	const char *no =
+	    progs_ctx_check(p->type, p->attach, p->desc, off, size, write, sx, &host, why, sizeof(why));
 	if (no) {
 		refuse(p, i, "%s: %s", p->ctx_name, no);
 		return;
@@ -318,8 +319,10 @@ static size_t step(struct pass *p, size_t i, aval *s)
 			if (size == 8 && t >= 0)
 				s[t] = v;
 			else if (may_ctx(v))
-				refuse(p, i, "partial, out-of-frame or indirect spill of the context pointer (spill it "
-					     "with an 8-byte store through r10)");
+				refuse(p, i,
+				       "partial, out-of-frame or indirect spill of the context pointer "
+				       "(spill it "
+				       "with an 8-byte store through r10)");
 			else
 				clobber(p, s, a, size);
 		} else if (may_ctx(v)) {
@@ -338,7 +341,9 @@ static size_t step(struct pass *p, size_t i, aval *s)
 			for (int r = 2; r <= 5; r++)
 				if (may_ctx(s[r])) {
 					const char *n = userbpf_helper_kernel_name((uint32_t)in->imm);
-					refuse(p, i, "the context passed as argument %d (r%d) of %s; only r1 may be the context",
+					refuse(p, i,
+					       "the context passed as argument %d (r%d) of %s; only r1 may "
+					       "be the context",
 					       r, r, n ? n : "the helper");
 					break;
 				}

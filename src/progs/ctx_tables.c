@@ -188,8 +188,8 @@ static const char *check_xdp(unsigned attach, int64_t off, unsigned size, bool w
 	if (off % 4 != 0 || size != 4) {
 		if (f->kind == F_PTR)
 			return WHY("narrow load of pointer field %s; load all 4 bytes", f->name);
-		return WHY("%u-byte load at offset %lld: xdp_md fields are loaded 4 bytes at a time (%s)", size,
-			   (long long)off, f->name);
+		return WHY("%u-byte load at offset %lld: xdp_md fields are loaded 4 bytes at a time (%s)",
+			   size, (long long)off, f->name);
 	}
 	if (f->off == XDP(egress_ifindex) && attach != AT_XDP_DEVMAP)
 		return WHY("egress_ifindex is readable only by devmap programs (xdp/devmap)");
@@ -209,8 +209,8 @@ static const struct field *skb_field(int64_t off)
 	return NULL;
 }
 
-static const char *check_skb(unsigned t, int64_t off, unsigned size, bool write, bool sx, int *host, char *why,
-			     size_t why_size)
+static const char *check_skb(unsigned t, int64_t off, unsigned size, bool write, bool sx, int *host,
+			     char *why, size_t why_size)
 {
 	const char *acc = write ? "store" : "load";
 	if (off < 0 || off >= (int64_t)sizeof(struct userbpf_sk_buff))
@@ -229,7 +229,8 @@ static const char *check_skb(unsigned t, int64_t off, unsigned size, bool write,
 	if (write && !(f->write & m))
 		return WHY("field %s is read-only in %s programs", f->name, progs_type_label(t));
 	if (off + size > f->off + f->size)
-		return WHY("%u-byte %s at offset %lld crosses the end of %s", size, acc, (long long)off, f->name);
+		return WHY("%u-byte %s at offset %lld crosses the end of %s", size, acc, (long long)off,
+			   f->name);
 	switch (f->kind) {
 	case F_PTR:
 		if (size != 4)
@@ -283,17 +284,19 @@ int progs_desc_check(const struct userbpf_ctx_desc *d, char *log, size_t log_siz
 		const struct userbpf_ctx_field *f = &d->fields[i];
 		const char *n = d->name ? d->name : "(unnamed)";
 		if (f->flags & ~(USERBPF_CTX_READ | USERBPF_CTX_WRITE))
-			snprintf(line, sizeof(line), "hook context %s: field %zu has unknown flags 0x%x", n, i,
-				 f->flags);
+			snprintf(line, sizeof(line), "hook context %s: field %zu has unknown flags 0x%x", n,
+				 i, f->flags);
 		else if (!f->size || (uint64_t)f->off + f->size > d->size)
 			snprintf(line, sizeof(line),
-				 "hook context %s: field %zu (offset %u, %u bytes) is empty or outside the %u-byte "
+				 "hook context %s: field %zu (offset %u, %u bytes) is empty or outside the "
+				 "%u-byte "
 				 "context",
 				 n, i, f->off, f->size, d->size);
 		for (size_t j = 0; !line[0] && j < i; j++) {
 			const struct userbpf_ctx_field *g = &d->fields[j];
 			if (f->off < (uint64_t)g->off + g->size && g->off < (uint64_t)f->off + f->size)
-				snprintf(line, sizeof(line), "hook context %s: fields %zu and %zu overlap", n, j, i);
+				snprintf(line, sizeof(line), "hook context %s: fields %zu and %zu overlap", n,
+					 j, i);
 		}
 	}
 	if (!line[0])
@@ -316,27 +319,26 @@ int progs_desc_check(const struct userbpf_ctx_desc *d, char *log, size_t log_siz
  * running kernel.
  */
 static const uint16_t base_helpers[] = {
-    1,	 2,   3,   5,	6,   7,	  8,   12,  14,	 15,  16,  17,	22,  25,  35,  37,  42,	 55,  80,  87,
-    88,	 89,  93,  94,	105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133,
-    134, 136, 137, 138, 139, 140, 141, 148, 149, 153, 154, 156, 157, 158, 160, 164, 165, 169, 170, 171,
-    172, 175, 176, 177, 178, 180, 181, 182, 191, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 208,
-    209, 210, 211,
+    1,	 2,   3,   5,	6,   7,	  8,   12,  14,	 15,  16,  17,	22,  25,  35,  37,  42,	 55,  80,  87,	88,
+    89,	 93,  94,  105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 136,
+    137, 138, 139, 140, 141, 148, 149, 153, 154, 156, 157, 158, 160, 164, 165, 169, 170, 171, 172, 175, 176,
+    177, 178, 180, 181, 182, 191, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
 };
 /* sk_filter_func_proto: skb_load_bytes(_relative), socket cookie and uid, netns cookie */
 static const uint16_t sock_helpers[] = {26, 46, 47, 68, 122};
 /* tc_cls_act_func_proto: skb_store_bytes, csum helpers, redirect(_neigh/_peer), vlan, tunnels,
  * change_tail/head/proto/type, adjust_room, fib_lookup, socket lookups, check_mtu, set_tstamp, ... */
 static const uint16_t tc_helpers[] = {
-    9,	10, 11, 13, 18,	 19,  20,  21,	23,  24,  26,  28,  29,	 30,  31,  32,	33,  34,  38,
-    39, 40, 41, 43, 46,	 47,  48,  50,	66,  68,  69,  79,  83,	 84,  85,  86,	95,  96,  97,
+    9,	10, 11,	 13,  18,  19,	20,  21,  23,  24,  26,	 28,  29,  30,	31,  32,  33,  34,  38,
+    39, 40, 41,	 43,  46,  47,	48,  50,  66,  68,  69,	 79,  83,  84,	85,  86,  95,  96,  97,
     98, 99, 100, 107, 108, 110, 122, 124, 135, 151, 152, 155, 163, 192, 204, 205, 206, 207,
 };
 /* xdp_func_proto: redirect(_map), csum_diff, xdp_adjust_head/meta/tail, fib_lookup, socket lookups,
  * check_mtu, xdp_get_buff_len, xdp_load/store_bytes, syncookies */
-static const uint16_t xdp_helpers[] = {23,  28,	 44,  51,  54,	65,  69,  84,  85,  86,	 99,
+static const uint16_t xdp_helpers[] = {23,  28,	 44,  51,  54,	65,  69,  84,  85,  86, 99,
 				       100, 110, 163, 188, 189, 190, 204, 205, 206, 207};
 /* cg_skb_func_proto: skb_load_bytes(_relative), local storage, socket helpers, cgroup ids, ecn */
-static const uint16_t cg_helpers[] = {26, 46, 47, 68, 79, 81, 83, 84, 85, 86,
+static const uint16_t cg_helpers[] = {26, 46, 47, 68, 79, 81,  83,  84,	 85,  86,
 				      95, 96, 97, 98, 99, 107, 108, 122, 128, 129};
 
 static bool in(const uint16_t *v, size_t n, uint32_t id)

@@ -71,7 +71,8 @@ int userbpf_hook__detach(struct userbpf_hook *hook, const struct userbpf_prog *p
 		return -EINVAL;
 	for (size_t i = 0; i < hook->nr_progs; i++)
 		if (hook->progs[i] == prog) {
-			memmove(&hook->progs[i], &hook->progs[i + 1], (hook->nr_progs - i - 1) * sizeof(*hook->progs));
+			memmove(&hook->progs[i], &hook->progs[i + 1],
+				(hook->nr_progs - i - 1) * sizeof(*hook->progs));
 			hook->nr_progs--;
 			return 0;
 		}
@@ -91,8 +92,9 @@ int userbpf_hook__fire(struct userbpf_hook *hook, void *ctx, struct userbpf_hook
 		err_buf[0] = '\0';
 	for (size_t i = 0; i < hook->nr_progs; i++) {
 		char why[256] = "";
-		struct userbpf_run_opts ro = USERBPF_OPTS_INIT(userbpf_run_opts, .ctx = ctx, .ctx_size = hook->size,
-							       .exec = exec, .err_buf = why, .err_size = sizeof(why));
+		struct userbpf_run_opts ro =
+		    USERBPF_OPTS_INIT(userbpf_run_opts, .ctx = ctx, .ctx_size = hook->size, .exec = exec,
+				      .err_buf = why, .err_size = sizeof(why));
 		int err = userbpf_prog__run(hook->progs[i], &ro);
 		if (err) {
 			if (err_size)

@@ -23,6 +23,7 @@
 #define PKT_XDP_MAX_LINEAR (PKT_PAGE_SIZE - PKT_XDP_HEADROOM - PKT_SHINFO_SIZE) /* 3520 */
 #define PKT_XDP_META_MAX 255u	  /* largest XDP metadata: skb_shared_info.meta_len is a u8 (6.18) */
 #define PKT_SKB_MAX_LEN (4u * PKT_PAGE_SIZE - PKT_SHINFO_SIZE) /* BPF_SKB_MAX_LEN = SKB_MAX_ALLOC */
+#define PKT_XDP_MAX_FRAGS 17u	  /* MAX_SKB_FRAGS: an XDP packet holds 3520 + 17 * 4096 bytes at most */
 #define PKT_ETH_HLEN 14u
 #define PKT_VLAN_HLEN 4u
 
@@ -37,6 +38,10 @@ struct progs_pkt {
 	uint8_t *hard_end; /* the packet may not grow past this (XDP: the page minus the tailroom) */
 	uint32_t max_len;  /* largest packet accepted and largest it may grow to */
 	uint8_t *data, *data_end, *data_meta;
+	/* XDP: bytes past the first 3520 are in fragments, one page each after the first page of buf
+	 * (all full but the last, as the kernel's test run fills them); frags_len bytes in all. */
+	uint32_t frags_len;
+	uint8_t *out; /* XDP with fragments: the packet out, linear part and fragments joined */
 	uint8_t *mac, *net; /* skb: the MAC and network headers */
 	uint8_t *frame;	    /* the Ethernet header as given (output of non-L2 types starts here) */
 	uint32_t eth_len;   /* non-L2 types: bytes between frame and data */
@@ -68,5 +73,10 @@ struct progs_pkt *progs_pkt_current(const struct userbpf_call *call);
 /* After a helper moved data, data_end or data_meta: refresh the context's pointers, the skb's len
  * and run->packet. */
 void progs_pkt_sync(struct progs_pkt *p);
+/* The start of the XDP fragment area (fragment i at + i * PKT_PAGE_SIZE). */
+static inline uint8_t *progs_pkt_frags(const struct progs_pkt *p)
+{
+	return p->buf + PKT_PAGE_SIZE;
+}
 
 #endif /* USERBPF_PROGS_PKT_H */

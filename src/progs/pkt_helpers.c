@@ -436,7 +436,16 @@ static uint64_t h_xdp_adjust_meta(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 	return 0;
 }
 
-/* bpf_xdp_adjust_tail(xdp, offset): grow into the tailroom (zeroed), shrink to an Ethernet header */
+/* The bytes in the last fragment. */
+static uint32_t last_frag_len(const struct progs_pkt *p)
+{
+	uint32_t r = p->frags_len % PKT_PAGE_SIZE;
+	return r ? r : PKT_PAGE_SIZE;
+}
+
+/* bpf_xdp_adjust_tail(xdp, offset): grow into the tailroom (zeroed), shrink to an Ethernet header.
+ * With fragments: grow the last one within its page, shrink by releasing from the end (then the
+ * linear part once every fragment is gone). */
 static uint64_t h_xdp_adjust_tail(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 				  const struct userbpf_call *c)
 {
@@ -444,6 +453,24 @@ static uint64_t h_xdp_adjust_tail(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 	int32_t off = (int32_t)r2;
 	if (!p)
 		return RET(-EINVAL);
+	if (p->frags_len) {
+		uint8_t *end = progs_pkt_frags(p) + p->frags_len;
+		if (off >= 0) {
+			if ((uint32_t)off > PKT_PAGE_SIZE - last_frag_len(p))
+				return RET(-EINVAL);
+			memset(end, 0, (size_t)off);
+			p->frags_len += (uint32_t)off;
+			return 0;
+		}
+		uint32_t cut = (uint32_t)-(int64_t)off, total = (uint32_t)(p->data_end - p->data) + p->frags_len;
+		if (cut > total - PKT_ETH_HLEN)
+			return RET(-EINVAL);
+		uint32_t from_frags = cut < p->frags_len ? cut : p->frags_len;
+		p->frags_len -= from_frags;
+		p->data_end -= cut - from_frags;
+		progs_pkt_sync(p);
+		return 0;
+	}
 	if (off > p->hard_end - p->data_end || off < (p->data + PKT_ETH_HLEN) - p->data_end)
 		return RET(-EINVAL);
 	if (off > 0)
@@ -453,26 +480,34 @@ static uint64_t h_xdp_adjust_tail(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 	return 0;
 }
 
-/* bpf_xdp_get_buff_len(xdp) */
+/* bpf_xdp_get_buff_len(xdp): the linear part and the fragments */
 static uint64_t h_xdp_get_buff_len(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 				   const struct userbpf_call *c)
 {
 	struct progs_pkt *p = ctx_pkt(r1, c, true);
-	return p ? (uint64_t)(p->data_end - p->data) : 0;
+	return p ? (uint64_t)(p->data_end - p->data) + p->frags_len : 0;
 }
 
-/* The bytes [off, off + len) of an XDP packet, or NULL with *err set. */
-static uint8_t *xdp_span(struct progs_pkt *p, uint64_t off, uint64_t len, int *err)
+/* Copy between buf and the bytes [off, off + len) of the XDP packet, fragments included: 0, or
+ * -EFAULT for an offset or length past 0xffff, -EINVAL past the packet. */
+static int xdp_copy(struct progs_pkt *p, uint64_t off64, uint64_t len64, uint8_t *buf, bool store)
 {
-	if ((uint32_t)off > 0xffff || (uint32_t)len > 0xffff) {
-		*err = -EFAULT;
-		return NULL;
+	uint32_t off = (uint32_t)off64, len = (uint32_t)len64;
+	uint32_t lin = (uint32_t)(p->data_end - p->data);
+	if (off > 0xffff || len > 0xffff)
+		return -EFAULT;
+	if (off + len > lin + p->frags_len)
+		return -EINVAL;
+	uint32_t n1 = off < lin ? (lin - off < len ? lin - off : len) : 0;
+	uint8_t *frag = progs_pkt_frags(p) + (off > lin ? off - lin : 0);
+	if (store) {
+		memmove(p->data + off, buf, n1);
+		memmove(frag, buf + n1, len - n1);
+	} else {
+		memmove(buf, p->data + off, n1);
+		memmove(buf + n1, frag, len - n1);
 	}
-	if ((uint32_t)off + (uint32_t)len > (uint32_t)(p->data_end - p->data)) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	return p->data + (uint32_t)off;
+	return 0;
 }
 
 /* bpf_xdp_load_bytes(xdp, offset, buf, len) */
@@ -480,12 +515,7 @@ static uint64_t h_xdp_load_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
 				 const struct userbpf_call *c)
 {
 	struct progs_pkt *p = ctx_pkt(r1, c, true);
-	int err = -EINVAL;
-	uint8_t *src = p ? xdp_span(p, r2, r4, &err) : NULL;
-	if (!src)
-		return RET(err);
-	memmove(PTR(r3), src, (uint32_t)r4);
-	return 0;
+	return p ? RET(xdp_copy(p, r2, r4, PTR(r3), false)) : RET(-EINVAL);
 }
 
 /* bpf_xdp_store_bytes(xdp, offset, buf, len) */
@@ -493,12 +523,7 @@ static uint64_t h_xdp_store_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 				  const struct userbpf_call *c)
 {
 	struct progs_pkt *p = ctx_pkt(r1, c, true);
-	int err = -EINVAL;
-	uint8_t *dst = p ? xdp_span(p, r2, r4, &err) : NULL;
-	if (!dst)
-		return RET(err);
-	memmove(dst, PTR(r3), (uint32_t)r4);
-	return 0;
+	return p ? RET(xdp_copy(p, r2, r4, PTR(r3), true)) : RET(-EINVAL);
 }
 
 int userbpf_helpers__add_packet(struct userbpf_helpers *helpers)

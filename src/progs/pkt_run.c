@@ -4,7 +4,9 @@
  *
  * XDP: the frame is one page; the packet starts after XDP_PACKET_HEADROOM (256) bytes, data_meta =
  * data, and it may grow until the page minus the skb_shared_info tailroom (320), so at most 3520
- * bytes; ingress_ifindex 1 (loopback) and rx_queue_index 0 unless the meta says otherwise.
+ * bytes; the rest of a longer packet goes into page-sized fragments (xdp_get_buff_len, load/store
+ * bytes and adjust_tail reach them); ingress_ifindex 1 (loopback) and rx_queue_index 0 unless the
+ * meta says otherwise.
  * skb types: the fields eth_type_trans gives a frame received on the loopback device (protocol,
  * pkt_type against its all-zero MAC address), and what the meta gives (mark, priority, hash, cb,
  * tstamp, wire_len, VLAN tag). SCHED_CLS and SCHED_ACT see the frame from its Ethernet header;
@@ -165,11 +167,22 @@ struct userbpf_pktrun *userbpf_pktrun__new(const struct userbpf_prog *prog, cons
 	p->trace_cookie = VM_OPTS_GET(opts, trace_cookie, NULL);
 	if (p->xdp) {
 		/* One page: headroom, at most 3520 bytes of packet, the skb_shared_info tailroom. */
-		if (max_len > PKT_XDP_MAX_LINEAR)
-			max_len = PKT_XDP_MAX_LINEAR;
-		p->buf_size = PKT_PAGE_SIZE;
+		/* One page: headroom, at most 3520 bytes, the skb_shared_info tailroom; then the pages of
+		 * the fragments holding the rest of a longer packet. */
+		uint32_t cap = PKT_XDP_MAX_LINEAR + PKT_XDP_MAX_FRAGS * PKT_PAGE_SIZE;
+		if (max_len > cap)
+			max_len = cap;
+		uint32_t nfrags = max_len > PKT_XDP_MAX_LINEAR
+				      ? (max_len - PKT_XDP_MAX_LINEAR + PKT_PAGE_SIZE - 1) / PKT_PAGE_SIZE
+				      : 0;
+		p->buf_size = (size_t)PKT_PAGE_SIZE * (1 + nfrags);
 		p->head = PKT_XDP_HEADROOM;
 		p->max_len = max_len;
+		if (nfrags) {
+			p->out = malloc((size_t)nfrags * PKT_PAGE_SIZE + PKT_XDP_MAX_LINEAR);
+			if (!p->out)
+				goto nomem;
+		}
 	} else {
 		/* Room to push headers until the packet is BPF_SKB_MAX_LEN long, and to grow it as far. */
 		uint32_t grow = max_len > PKT_SKB_MAX_LEN ? max_len : PKT_SKB_MAX_LEN;
@@ -206,6 +219,7 @@ void userbpf_pktrun__free(struct userbpf_pktrun *run)
 	if (!run)
 		return;
 	free(run->p.buf);
+	free(run->p.out);
 	free(run->p.regions);
 	free(run);
 }
@@ -355,16 +369,24 @@ int userbpf_pktrun__run(struct userbpf_pktrun *run, const void *pkt, uint32_t le
 	struct progs_pkt *p = &run->p;
 	memset(res, 0, sizeof(*res));
 	res->action = USERBPF_PKT_ABORTED;
+	res->data = pkt; /* a packet refused before the run is reported as it came */
+	res->len = len;
 	if (len < PKT_ETH_HLEN) {
 		errf(err_buf, err_size, "packet of %u bytes is shorter than an Ethernet header (14)", len);
 		return -EINVAL;
 	}
 	if (len > p->max_len) {
-		errf(err_buf, err_size, "packet of %u bytes is longer than %u%s", len, p->max_len,
-		     p->xdp ? " (an XDP frame holds 3520 bytes; the kernel puts more in fragments)" : "");
+		errf(err_buf, err_size, "packet of %u bytes is longer than %u", len, p->max_len);
 		return -EMSGSIZE;
 	}
 	p->frame = p->buf + p->head;
+	p->frags_len = 0;
+	if (p->xdp && len > PKT_XDP_MAX_LINEAR) {
+		/* as the test run does: the first 3520 bytes linear, the rest in page-sized fragments */
+		p->frags_len = len - PKT_XDP_MAX_LINEAR;
+		len = PKT_XDP_MAX_LINEAR;
+		memcpy(progs_pkt_frags(p), (const uint8_t *)pkt + len, p->frags_len);
+	}
 	memcpy(p->frame, pkt, len);
 	if (p->xdp) /* a fresh kernel frame: adjust_head and adjust_meta expose the headroom's zeros */
 		memset(p->buf, 0, p->head);
@@ -419,6 +441,12 @@ int userbpf_pktrun__run(struct userbpf_pktrun *run, const void *pkt, uint32_t le
 	if (!p->xdp && !p->l2 && p->data - p->frame == (ptrdiff_t)p->eth_len) {
 		start = p->frame;
 		out += p->eth_len;
+	}
+	if (p->xdp && p->frags_len) {
+		memcpy(p->out, start, out);
+		memcpy(p->out + out, progs_pkt_frags(p), p->frags_len);
+		start = p->out;
+		out += p->frags_len;
 	}
 	res->data = start;
 	res->len = out;

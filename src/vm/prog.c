@@ -423,8 +423,8 @@ static int hold_maps(struct userbpf_prog *prog, struct userbpf_map *const *maps)
  * program, and keep the type and the hook's name and size.
  */
 static int prepare_type(struct userbpf_prog *prog, const struct userbpf_prog_opts *opts,
-			const struct userbpf_helpers *helpers, struct userbpf_map *const *maps, size_t nr_maps,
-			char *log, size_t log_size)
+			const struct userbpf_helpers *helpers, struct userbpf_map *const *maps,
+			size_t nr_maps, char *log, size_t log_size)
 {
 	unsigned int type = opts->prog_type;
 	const struct userbpf_ctx_desc *desc = VM_OPTS_GET(opts, ctx_desc, NULL);
@@ -436,14 +436,15 @@ static int prepare_type(struct userbpf_prog *prog, const struct userbpf_prog_opt
 		char dis[128];
 		const char *name = userbpf_prog_type_name((enum userbpf_prog_type)type);
 		progs_fmt_insn(prog->insns, prog->insn_cnt, i, dis, sizeof(dis));
-		vm_log(log, log_size, "insn %zu: %s: not allowed in %s programs\n", i, dis, name ? name : "these");
+		vm_log(log, log_size, "insn %zu: %s: not allowed in %s programs\n", i, dis,
+		       name ? name : "these");
 		return -EACCES;
 	}
-	int err = progs_ctx_prepare(prog->insns, prog->insn_cnt, type, VM_OPTS_GET(opts, expected_attach_type, 0),
-				    desc, log, log_size);
+	int err = progs_ctx_prepare(prog->insns, prog->insn_cnt, type,
+				    VM_OPTS_GET(opts, expected_attach_type, 0), desc, log, log_size);
 	if (!err)
-		err = validate_prog(prog->insns, prog->insn_cnt, prog->cpu_version, helpers, maps, nr_maps, prog->ops,
-				    log, log_size);
+		err = validate_prog(prog->insns, prog->insn_cnt, prog->cpu_version, helpers, maps, nr_maps,
+				    prog->ops, log, log_size);
 	if (err)
 		return err;
 	prog->prog_type = type;

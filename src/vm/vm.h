@@ -118,8 +118,8 @@ struct userbpf_prog {
 	uint32_t nr_inline_arrays;
 	uint32_t *func_targets; /* instruction indexes named by lddw src 4 (callbacks), sorted */
 	uint32_t nr_func_targets;
-	uint32_t id;	 /* unique, never reused (prog_ids.c); 0 until registered */
-	uint32_t refcnt; /* the host's handle + prog_array slots; under prog_ids.c's lock */
+	uint32_t id;		/* unique, never reused (prog_ids.c); 0 until registered */
+	uint32_t refcnt;	/* the host's handle + prog_array slots; under prog_ids.c's lock */
 	unsigned int prog_type; /* userbpf_prog_opts.prog_type (0: none) */
 	char *hook_name;	/* USERBPF_PROG_TYPE_HOOK: the context description's name and size */
 	uint32_t hook_size;

@@ -4,10 +4,11 @@
 # flows program checked exactly against tshark's own dissection of the same capture; the top-N
 # order; intervals cut by capture time (how many, the packets in each, the same output on every
 # run); any object's packet program (tests/objs/monitor_drop.bpf.c: verdicts and map entries against
-# tshark's counts); --count/--duration; stdin; the text view; bad arguments, a missing file and a
-# damaged capture (message, summary of what was read, exit 1); and a live run on a veth pair in a
-# network namespace the test creates (skipped, visibly, when not root). Needs tshark, capinfos and
-# jq; without them or without the captures the tests skip with one line each.
+# tshark's counts; runs that fail); --count/--duration; stdin; the text view and its refresh on a
+# terminal; bad arguments, a missing file and a damaged capture (message, summary of what was read,
+# exit 1); and a live run on a veth pair between network namespaces the test creates (skipped,
+# visibly, when not root). Needs tshark, capinfos and jq; without them or without the captures the
+# tests skip with one line each.
 . "$(dirname "$0")/lib.sh"
 EX=$BUILD/examples
 CAP=$EX/monitor.pcap
@@ -299,6 +300,34 @@ test_other_object() {
 	printf 'not an object' >"$T/junk.o"
 	ub monitor -r "$CAP" --prog "$T/junk.o"
 	bad "not an ELF object"
+}
+
+# Runs that fail (checked engine) count as aborted and in errors; the run goes on; one line at the
+# end names the first failure; exit 1 after the summary.
+test_failed_runs() {
+	need_caps || return
+	[ -f "$DROP_OBJ" ] || {
+		echo "SKIP failed_runs: $DROP_OBJ not built (clang-19)"
+		return 2
+	}
+	local tp
+	tp=$(capinfos -M -c "$CAP" | awk '/Number of packets/ {print $NF}')
+	ub monitor -r "$CAP" --prog "$DROP_OBJ:monitor_bad" --json
+	expect_rc 1 || return 1
+	err_line "monitor_bad: $tp of $tp runs failed; the first, packet 1: insn [0-9]+: .*outside every region" || return 1
+	same "summary" "$(jq -c '[.summary, .errors, .verdicts.aborted, .verdicts.pass]' "$T/out")" "[true,$tp,$tp,0]"
+}
+
+# On a terminal each view starts by clearing the screen (`script` gives the monitor a terminal).
+test_terminal_refresh() {
+	need_caps || return
+	command -v script >/dev/null || {
+		echo "SKIP terminal_refresh: no script(1)"
+		return 2
+	}
+	script -qc "'$U' monitor -r '$CAP' --interval 2 --top 2" /dev/null >"$T/tty" </dev/null
+	same "screens cleared" "$(grep -o $'\033\[H\033\[2J' "$T/tty" | wc -l)" 3 || return 1
+	same "summary last" "$(sed 's/\x1b\[H\x1b\[2J//g' "$T/tty" | grep -a '^== ' | tail -n 1 | cut -c1-11)" "== summary:"
 }
 
 test_bad_arguments() {

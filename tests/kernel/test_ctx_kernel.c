@@ -80,7 +80,8 @@ TEST(kernel_backend_refuses_hooks)
 	errno = 0;
 	CHECK(!userbpf_kobject__load(obj, &ko));
 	CHECK_EQ_INT(errno, EINVAL);
-	CHECK_CONTAINS(logbuf, "program 'on_ev' (section 'hook/ev'): host hooks exist only in userbpf, not in the "
-			       "kernel; turn its autoload off to load the rest");
+	CHECK_CONTAINS(logbuf,
+		       "program 'on_ev' (section 'hook/ev'): host hooks exist only in userbpf, not in the "
+		       "kernel; turn its autoload off to load the rest");
 	userbpf_object__close(obj);
 }

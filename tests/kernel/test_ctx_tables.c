@@ -1,10 +1,10 @@
 /*
  * test_ctx_tables.c - the field tables of src/progs/ctx_tables.c against the running kernel's
  * verifier: for xdp (plain and devmap), socket filter, tc classifier and action and cgroup skb, every
- * byte offset of the context, every access size, load, sign-extending load and store, is offered to both as a two-
- * instruction program, and both must give the same verdict. The deliberate differences are listed
- * (the kernel pointer fields sk and flow_keys, which userbpf never exposes). Skips with one line where
- * bpf() is refused.
+ * byte offset of the context, every access size, load, sign-extending load and store, is offered to both as a
+ * two- instruction program, and both must give the same verdict. The deliberate differences are listed (the
+ * kernel pointer fields sk and flow_keys, which userbpf never exposes). Skips with one line where bpf() is
+ * refused.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -38,11 +38,14 @@ static void build(struct bpf_insn *p, int off, unsigned sz, int how)
 	bool write = how == 1;
 	p[0] = (struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 2};
 	if (how == 2)
-		p[1] = (struct bpf_insn){.code = BPF_LDX | BPF_MEMSX | sz, .dst_reg = 0, .src_reg = 1, .off = (short)off};
+		p[1] = (struct bpf_insn){
+		    .code = BPF_LDX | BPF_MEMSX | sz, .dst_reg = 0, .src_reg = 1, .off = (short)off};
 	else if (write)
-		p[1] = (struct bpf_insn){.code = BPF_STX | BPF_MEM | sz, .dst_reg = 1, .src_reg = 2, .off = (short)off};
+		p[1] = (struct bpf_insn){
+		    .code = BPF_STX | BPF_MEM | sz, .dst_reg = 1, .src_reg = 2, .off = (short)off};
 	else
-		p[1] = (struct bpf_insn){.code = BPF_LDX | BPF_MEM | sz, .dst_reg = 0, .src_reg = 1, .off = (short)off};
+		p[1] = (struct bpf_insn){
+		    .code = BPF_LDX | BPF_MEM | sz, .dst_reg = 0, .src_reg = 1, .off = (short)off};
 	p[2] = (struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0};
 	p[3] = (struct bpf_insn){.code = BPF_JMP | BPF_EXIT};
 }
@@ -72,19 +75,23 @@ static int compare(unsigned type, unsigned attach, int ctx_size)
 				struct userbpf_insn u[4];
 				memcpy(u, p, sizeof(u));
 				char log[256] = "";
-				bool ub_ok = progs_ctx_prepare(u, 4, type, attach, NULL, log, sizeof(log)) == 0;
+				bool ub_ok =
+				    progs_ctx_prepare(u, 4, type, attach, NULL, log, sizeof(log)) == 0;
 				if (kern_ok != ub_ok && !deliberate(type, off, bytes[s], w == 1)) {
-					fprintf(stderr, "type %u attach %u: %u-byte %s at %d: kernel %s, userbpf %s %s",
-						type, attach, bytes[s], w == 1 ? "store" : w ? "sign-extending load" : "load", off,
-						kern_ok ? "accepts" : "refuses", ub_ok ? "accepts" : "refuses",
-						ub_ok ? "\n" : log);
+					fprintf(
+					    stderr,
+					    "type %u attach %u: %u-byte %s at %d: kernel %s, userbpf %s %s",
+					    type, attach, bytes[s],
+					    w == 1 ? "store"
+					    : w	   ? "sign-extending load"
+						   : "load",
+					    off, kern_ok ? "accepts" : "refuses",
+					    ub_ok ? "accepts" : "refuses", ub_ok ? "\n" : log);
 					diffs++;
 				}
 			}
 	return diffs;
 }
-
-
 
 TEST(xdp_table_matches_kernel)
 {
@@ -109,8 +116,9 @@ TEST(tc_tables_match_kernel)
 TEST(cgroup_skb_table_matches_kernel)
 {
 	NEED_KERNEL();
-	CHECK_EQ_INT(compare(USERBPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS, sizeof(struct userbpf_sk_buff)),
-		     0);
+	CHECK_EQ_INT(
+	    compare(USERBPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS, sizeof(struct userbpf_sk_buff)),
+	    0);
 }
 
 /* Whether the kernel knows helper `id` for `type`: a lone call is refused for its arguments when it
@@ -124,8 +132,8 @@ static int kernel_helper_known(unsigned type, unsigned attach, int id)
 	};
 	static char log[65536];
 	log[0] = 0;
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = attach, .log_buf = log, .log_size = sizeof(log),
-		    .log_level = 1);
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = attach, .log_buf = log,
+		    .log_size = sizeof(log), .log_level = 1);
 	int fd = bpf_prog_load(type, "helper_probe", "GPL", p, 3, &o);
 	if (fd >= 0) {
 		close(fd);

@@ -1,7 +1,7 @@
 /* monitor_drop.bpf.c - a packet program for tests/cli/test_monitor.sh (`userbpf monitor --prog OBJ`):
  * counts frames by their outer EtherType in a hash map and all frames in an array, drops IPv6
  * (EtherType 0x86dd, untagged), passes the rest. Plus a program of another type, which monitor
- * refuses by name. */
+ * refuses by name, and monitor_bad, whose every run fails on the checked engine. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
@@ -51,3 +51,12 @@ int monitor_drop(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* Reads far past any packet: every run fails on the checked engine. */
+SEC("xdp")
+int monitor_bad(struct xdp_md *ctx)
+{
+	volatile unsigned char *p = (void *)(long)ctx->data;
+
+	return p[70000] ? XDP_PASS : XDP_DROP;
+}

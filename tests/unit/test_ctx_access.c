@@ -97,8 +97,9 @@ TEST(xdp_egress_ifindex_devmap_only)
 TEST(xdp_refusals)
 {
 	CHECK_EQ_INT(access1(XDP, 37, BPF_H, 4, 0, NULL), -EACCES);
-	CHECK_STR(logbuf, "insn 1: r0 = *(u16 *)(r1 + 4): xdp_md: narrow load of pointer field data_end; load "
-			  "all 4 bytes");
+	CHECK_STR(logbuf,
+		  "insn 1: r0 = *(u16 *)(r1 + 4): xdp_md: narrow load of pointer field data_end; load "
+		  "all 4 bytes");
 	CHECK_EQ_INT(access1(XDP, 37, BPF_B, 12, 0, NULL), -EACCES);
 	CHECK_CONTAINS(logbuf, "xdp_md fields are loaded 4 bytes at a time (ingress_ifindex)");
 	CHECK_EQ_INT(access1(XDP, 37, BPF_DW, 0, 0, NULL), -EACCES);
@@ -107,7 +108,8 @@ TEST(xdp_refusals)
 	CHECK_CONTAINS(logbuf, "xdp_md: offset 24 is outside xdp_md (24 bytes)");
 	CHECK_EQ_INT(access1(XDP, 37, BPF_W, -4, 0, NULL), -EACCES);
 	CHECK_EQ_INT(access1(XDP, 37, BPF_W, 12, 1, NULL), -EACCES);
-	CHECK_STR(logbuf, "insn 1: *(u32 *)(r1 + 12) = r2: xdp_md: xdp_md is read-only (store to ingress_ifindex)");
+	CHECK_STR(logbuf,
+		  "insn 1: *(u32 *)(r1 + 12) = r2: xdp_md: xdp_md is read-only (store to ingress_ifindex)");
 	CHECK_EQ_INT(access1(XDP, 37, BPF_W, 16, 2, NULL), -EACCES);
 	CHECK_EQ_INT(access1(XDP, 37, BPF_W, 2, 0, NULL), -EACCES);
 	struct userbpf_insn sx[] = {I_LDXS(BPF_W, 0, 1, 0), I_EXIT()};
@@ -119,9 +121,9 @@ TEST(xdp_refusals)
 
 struct skb_case {
 	const char *name;
-	int off, size;	    /* natural access */
-	const char *r[4];   /* read result for SOCK, CLS, CG, ACT: NULL allowed, else a substring */
-	const char *w[4];   /* write result */
+	int off, size;	  /* natural access */
+	const char *r[4]; /* read result for SOCK, CLS, CG, ACT: NULL allowed, else a substring */
+	const char *w[4]; /* write result */
 };
 
 #define OK NULL
@@ -163,7 +165,11 @@ static const struct skb_case skb_cases[] = {
     {"sk", 168, 8, {KP, KP, KP, KP}, {KP, KP, KP, KP}},
     {"gso_size", 176, 4, {OK, OK, OK, OK}, {RO, RO, RO, RO}},
     {"tstamp_type", 180, 1, {NA, OK, NA, OK}, {NA, RO, NA, RO}},
-    {"padding", 182, 1, {"padding", "padding", "padding", "padding"}, {"padding", "padding", "padding", "padding"}},
+    {"padding",
+     182,
+     1,
+     {"padding", "padding", "padding", "padding"},
+     {"padding", "padding", "padding", "padding"}},
     {"hwtstamp", 184, 8, {NA, OK, OK, OK}, {NA, RO, RO, RO}},
 };
 
@@ -200,13 +206,15 @@ TEST(skb_messages_exact)
 	CHECK_STR(logbuf, "insn 1: r0 = *(u16 *)(r1 + 80): __sk_buff: narrow load of pointer field data_end; "
 			  "load all 4 bytes");
 	CHECK_EQ_INT(access1(SOCK, 0, BPF_W, 76, 0, NULL), -EACCES);
-	CHECK_STR(logbuf,
-		  "insn 1: r0 = *(u32 *)(r1 + 76): __sk_buff: field data is not available in socket filter programs");
+	CHECK_STR(logbuf, "insn 1: r0 = *(u32 *)(r1 + 76): __sk_buff: field data is not available in socket "
+			  "filter programs");
 	CHECK_EQ_INT(access1(SOCK, 0, BPF_W, 8, 1, NULL), -EACCES);
-	CHECK_STR(logbuf, "insn 1: *(u32 *)(r1 + 8) = r2: __sk_buff: field mark is read-only in socket filter "
-			  "programs");
+	CHECK_STR(logbuf,
+		  "insn 1: *(u32 *)(r1 + 8) = r2: __sk_buff: field mark is read-only in socket filter "
+		  "programs");
 	CHECK_EQ_INT(access1(CLS, 0, BPF_W, 192, 0, NULL), -EACCES);
-	CHECK_STR(logbuf, "insn 1: r0 = *(u32 *)(r1 + 192): __sk_buff: offset 192 is outside __sk_buff (192 bytes)");
+	CHECK_STR(logbuf,
+		  "insn 1: r0 = *(u32 *)(r1 + 192): __sk_buff: offset 192 is outside __sk_buff (192 bytes)");
 }
 
 TEST(skb_pointer_fields_rewritten)
@@ -269,15 +277,14 @@ TEST(skb_narrow_and_sizes)
 TEST(ctx_spill_fill_and_copies)
 {
 	struct userbpf_insn p[] = {
-	    I_STX(BPF_DW, 10, 1, -16),	 /* spill */
-	    I_MOV64_IMM(1, 0),		 /* r1 is no longer the ctx */
-	    I_LDX(BPF_DW, 6, 10, -16),	 /* fill */
-	    I_MOV64_REG(7, 6),		 /* copy */
-	    I_LDX(BPF_W, 2, 7, 76),	 /* data */
-	    I_LDX(BPF_W, 3, 6, 80),	 /* data_end */
-	    I_LDX(BPF_W, 4, 1, 80),	 /* r1 is 0 here: not the ctx, untouched */
-	    I_MOV64_IMM(0, 0),
-	    I_EXIT(),
+	    I_STX(BPF_DW, 10, 1, -16), /* spill */
+	    I_MOV64_IMM(1, 0),	       /* r1 is no longer the ctx */
+	    I_LDX(BPF_DW, 6, 10, -16), /* fill */
+	    I_MOV64_REG(7, 6),	       /* copy */
+	    I_LDX(BPF_W, 2, 7, 76),    /* data */
+	    I_LDX(BPF_W, 3, 6, 80),    /* data_end */
+	    I_LDX(BPF_W, 4, 1, 80),    /* r1 is 0 here: not the ctx, untouched */
+	    I_MOV64_IMM(0, 0),	       I_EXIT(),
 	};
 	CHECK_EQ_INT(pass(CLS, 0, p, N(p)), 0);
 	CHECK_EQ_INT(p[4].code, BPF_LDX | BPF_MEM | BPF_DW);
@@ -316,12 +323,9 @@ TEST(ctx_constant_offsets)
 TEST(ctx_into_subprogram)
 {
 	struct userbpf_insn p[] = {
-	    I_MOV64_REG(6, 1),
-	    I_CALL_LOCAL(3), /* -> 5 */
-	    I_MOV64_REG(1, 6),
-	    I_CALL_LOCAL(1), /* -> 5, again with the ctx */
-	    I_EXIT(),
-	    I_LDX(BPF_W, 0, 1, 4), /* xdp data_end */
+	    I_MOV64_REG(6, 1), I_CALL_LOCAL(3),	      /* -> 5 */
+	    I_MOV64_REG(1, 6), I_CALL_LOCAL(1),	      /* -> 5, again with the ctx */
+	    I_EXIT(),	       I_LDX(BPF_W, 0, 1, 4), /* xdp data_end */
 	    I_EXIT(),
 	};
 	CHECK_EQ_INT(pass(XDP, 37, p, N(p)), 0);
@@ -332,13 +336,9 @@ TEST(ctx_into_subprogram)
 
 	/* the same subprogram once with the ctx, once with a stack pointer: refused */
 	struct userbpf_insn q[] = {
-	    I_CALL_LOCAL(4), /* -> 5 */
-	    I_MOV64_REG(1, 10),
-	    I_ALU64_IMM(BPF_ADD, 1, -8),
-	    I_CALL_LOCAL(1), /* -> 5 */
-	    I_EXIT(),
-	    I_LDX(BPF_W, 0, 1, 4),
-	    I_EXIT(),
+	    I_CALL_LOCAL(4),						      /* -> 5 */
+	    I_MOV64_REG(1, 10), I_ALU64_IMM(BPF_ADD, 1, -8), I_CALL_LOCAL(1), /* -> 5 */
+	    I_EXIT(),		I_LDX(BPF_W, 0, 1, 4),	     I_EXIT(),
 	};
 	CHECK_EQ_INT(pass(XDP, 37, q, N(q)), -EACCES);
 	CHECK_STR(logbuf, "insn 5: r0 = *(u32 *)(r1 + 4): the base register is the context on some paths and "
@@ -346,15 +346,14 @@ TEST(ctx_into_subprogram)
 
 	/* the ctx as second argument of a subprogram */
 	struct userbpf_insn r[] = {
-	    I_MOV64_REG(2, 1),
-	    I_MOV64_IMM(1, 0),
-	    I_CALL_LOCAL(1), /* -> 4 */
-	    I_EXIT(),
-	    I_LDX(BPF_H, 0, 2, 0), /* narrow load of xdp data */
+	    I_MOV64_REG(2, 1), I_MOV64_IMM(1, 0),     I_CALL_LOCAL(1), /* -> 4 */
+	    I_EXIT(),	       I_LDX(BPF_H, 0, 2, 0),		       /* narrow load of xdp data */
 	    I_EXIT(),
 	};
 	CHECK_EQ_INT(pass(XDP, 37, r, N(r)), -EACCES);
-	CHECK_STR(logbuf, "insn 4: r0 = *(u16 *)(r2 + 0): xdp_md: narrow load of pointer field data; load all 4 bytes");
+	CHECK_STR(
+	    logbuf,
+	    "insn 4: r0 = *(u16 *)(r2 + 0): xdp_md: narrow load of pointer field data; load all 4 bytes");
 }
 
 TEST(ctx_conflict_refused)
@@ -367,8 +366,9 @@ TEST(ctx_conflict_refused)
 	    I_EXIT(),
 	};
 	CHECK_EQ_INT(pass(SOCK, 0, p, N(p)), -EACCES);
-	CHECK_STR(logbuf, "insn 3: r0 = *(u32 *)(r1 - 4): the base register is the context on some paths and not "
-			  "on others");
+	CHECK_STR(logbuf,
+		  "insn 3: r0 = *(u32 *)(r1 - 4): the base register is the context on some paths and not "
+		  "on others");
 	/* a conflict never used is fine; a merge of equal values is not a conflict */
 	struct userbpf_insn q[] = {
 	    I_LDX(BPF_W, 2, 1, 0),
@@ -408,12 +408,13 @@ TEST(ctx_misuse_refused)
 
 	struct userbpf_insn partial[] = {I_STX(BPF_W, 10, 1, -8), I_MOV64_IMM(0, 0), I_EXIT()};
 	CHECK_EQ_INT(pass(CLS, 0, partial, N(partial)), -EACCES);
-	CHECK_STR(logbuf, "insn 0: *(u32 *)(r10 - 8) = r1: partial, out-of-frame or indirect spill of the context "
-			  "pointer (spill it with an 8-byte store through r10)");
+	CHECK_STR(logbuf,
+		  "insn 0: *(u32 *)(r10 - 8) = r1: partial, out-of-frame or indirect spill of the context "
+		  "pointer (spill it with an 8-byte store through r10)");
 
 	/* through a copy of r10: refused unless an r10 store names the same slot */
-	struct userbpf_insn indirect[] = {I_MOV64_REG(2, 10), I_ALU64_IMM(BPF_ADD, 2, -8), I_STX(BPF_DW, 2, 1, 0),
-					  I_MOV64_IMM(0, 0), I_EXIT()};
+	struct userbpf_insn indirect[] = {I_MOV64_REG(2, 10), I_ALU64_IMM(BPF_ADD, 2, -8),
+					  I_STX(BPF_DW, 2, 1, 0), I_MOV64_IMM(0, 0), I_EXIT()};
 	CHECK_EQ_INT(pass(CLS, 0, indirect, N(indirect)), -EACCES);
 	CHECK_CONTAINS(logbuf, "insn 2: *(u64 *)(r2 + 0) = r1: partial, out-of-frame or indirect spill");
 	struct userbpf_insn tracked[] = {
@@ -453,11 +454,11 @@ TEST(ctx_stack_overwrite_and_unreachable)
 {
 	struct userbpf_insn p[] = {
 	    I_STX(BPF_DW, 10, 1, -8),
-	    I_ST(BPF_DW, 10, -8, 0),	/* overwritten with a constant */
+	    I_ST(BPF_DW, 10, -8, 0), /* overwritten with a constant */
 	    I_LDX(BPF_DW, 2, 10, -8),
-	    I_LDX(BPF_H, 0, 2, 76),	/* not the ctx: left alone */
+	    I_LDX(BPF_H, 0, 2, 76), /* not the ctx: left alone */
 	    I_EXIT(),
-	    I_LDX(BPF_H, 0, 1, 76),	/* unreachable: ignored */
+	    I_LDX(BPF_H, 0, 1, 76), /* unreachable: ignored */
 	    I_EXIT(),
 	};
 	CHECK_EQ_INT(pass(CLS, 0, p, N(p)), 0);
@@ -493,15 +494,11 @@ TEST(ctx_loop_fixed_point)
 {
 	/* the ctx is moved around a loop: r3 is the ctx at the loop head on every iteration */
 	struct userbpf_insn p[] = {
-	    I_MOV64_REG(3, 1),
-	    I_MOV64_IMM(4, 0),
-	    I_MOV64_REG(5, 3),	    /* loop: */
-	    I_MOV64_REG(3, 5),
-	    I_LDX(BPF_W, 0, 3, 0),
-	    I_ALU64_IMM(BPF_ADD, 4, 1),
-	    I_JMP_IMM(BPF_JLT, 4, 10, -5),
-	    I_LDX(BPF_W, 0, 3, 80),
-	    I_EXIT(),
+	    I_MOV64_REG(3, 1),		I_MOV64_IMM(4, 0),
+	    I_MOV64_REG(5, 3), /* loop: */
+	    I_MOV64_REG(3, 5),		I_LDX(BPF_W, 0, 3, 0),
+	    I_ALU64_IMM(BPF_ADD, 4, 1), I_JMP_IMM(BPF_JLT, 4, 10, -5),
+	    I_LDX(BPF_W, 0, 3, 80),	I_EXIT(),
 	};
 	CHECK_EQ_INT(pass(CLS, 0, p, N(p)), 0);
 	CHECK_EQ_INT(p[7].code, BPF_LDX | BPF_MEM | BPF_DW);
@@ -509,15 +506,12 @@ TEST(ctx_loop_fixed_point)
 
 	/* a loop that moves the ctx pointer by a constant each time: the head merges CTX(0) and CTX(4) */
 	struct userbpf_insn q[] = {
-	    I_MOV64_IMM(4, 0),
-	    I_LDX(BPF_W, 0, 1, 0), /* loop */
-	    I_ALU64_IMM(BPF_ADD, 1, 4),
-	    I_ALU64_IMM(BPF_ADD, 4, 1),
-	    I_JMP_IMM(BPF_JLT, 4, 10, -4),
-	    I_EXIT(),
+	    I_MOV64_IMM(4, 0),		I_LDX(BPF_W, 0, 1, 0), /* loop */
+	    I_ALU64_IMM(BPF_ADD, 1, 4), I_ALU64_IMM(BPF_ADD, 4, 1), I_JMP_IMM(BPF_JLT, 4, 10, -4), I_EXIT(),
 	};
 	CHECK_EQ_INT(pass(CLS, 0, q, N(q)), -EACCES);
-	CHECK_CONTAINS(logbuf, "insn 1: r0 = *(u32 *)(r1 + 0): the base register is the context on some paths");
+	CHECK_CONTAINS(logbuf,
+		       "insn 1: r0 = *(u32 *)(r1 + 0): the base register is the context on some paths");
 }
 
 TEST(ctx_large_program_linear)
@@ -560,7 +554,8 @@ TEST(load_refuses_helpers_by_type)
 	CHECK_EQ_INT(userbpf_helpers__add(h, 26, "bpf_skb_load_bytes", fake_helper, NULL), 0);
 	char log[256];
 	struct userbpf_insn p[] = {I_MOV64_IMM(2, 0), I_MOV64_REG(3, 10), I_ALU64_IMM(BPF_ADD, 3, -8),
-				   I_MOV64_IMM(4, 4), I_CALL(26), I_MOV64_IMM(0, 2), I_EXIT()};
+				   I_MOV64_IMM(4, 4), I_CALL(26),	  I_MOV64_IMM(0, 2),
+				   I_EXIT()};
 	struct userbpf_prog_opts o = USERBPF_OPTS_INIT(userbpf_prog_opts, .helpers = h, .log_buf = log,
 						       .log_size = sizeof(log), .prog_type = XDP);
 	errno = 0;
@@ -587,15 +582,15 @@ TEST(load_refuses_helpers_by_type)
 
 TEST(helper_tables)
 {
-	CHECK(progs_helper_allowed(XDP, 44));	/* xdp_adjust_head */
+	CHECK(progs_helper_allowed(XDP, 44)); /* xdp_adjust_head */
 	CHECK(!progs_helper_allowed(CLS, 44));
-	CHECK(progs_helper_allowed(XDP, 51));	/* redirect_map */
-	CHECK(progs_helper_allowed(CLS, 23));	/* redirect */
+	CHECK(progs_helper_allowed(XDP, 51)); /* redirect_map */
+	CHECK(progs_helper_allowed(CLS, 23)); /* redirect */
 	CHECK(!progs_helper_allowed(SOCK, 23));
-	CHECK(progs_helper_allowed(CLS, 10));	/* l3_csum_replace */
+	CHECK(progs_helper_allowed(CLS, 10)); /* l3_csum_replace */
 	CHECK(!progs_helper_allowed(XDP, 10));
-	CHECK(progs_helper_allowed(SOCK, 26));	/* skb_load_bytes */
-	CHECK(!progs_helper_allowed(SOCK, 9));	/* skb_store_bytes */
+	CHECK(progs_helper_allowed(SOCK, 26)); /* skb_load_bytes */
+	CHECK(!progs_helper_allowed(SOCK, 9)); /* skb_store_bytes */
 	CHECK(progs_helper_allowed(ACT, 9));
 	CHECK(progs_helper_allowed(CG, 26));
 	CHECK(!progs_helper_allowed(CG, 9));
@@ -613,4 +608,86 @@ TEST(helper_tables)
 	CHECK(progs_helper_allowed(USERBPF_PROG_TYPE_HOOK, 14));
 	CHECK(progs_is_packet_type(XDP) && progs_is_packet_type(CG) && !progs_is_packet_type(2) &&
 	      !progs_is_packet_type(USERBPF_PROG_TYPE_HOOK) && !progs_is_packet_type(0));
+}
+
+/* Random programs built from ctx-heavy pieces (moves, constant adds, loads and stores at context
+ * offsets, spills and fills, branches, helper calls): each either loads or is refused with exactly
+ * one line; both outcomes occur often. */
+TEST(random_programs_one_line_or_load)
+{
+	uint32_t seed = 12345;
+#define RND() (seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff)
+	static const int offs[] = {0, 4, 8, 48, 64, 76, 80, 140, 152, 180, 184, -8, -16};
+	int loaded = 0, refused = 0;
+	for (int round = 0; round < 3000; round++) {
+		struct userbpf_insn p[40];
+		size_t n = 0, len = 4 + RND() % 30;
+		while (n < len) {
+			unsigned r = RND() % 10, a = 1 + RND() % 5, b = RND() % 10,
+				 w = (unsigned)sz(1 << (RND() % 4));
+			int off = offs[RND() % (sizeof(offs) / sizeof(offs[0]))];
+			switch (r) {
+			case 0:
+				p[n++] = I_MOV64_REG(a, b);
+				break;
+			case 1:
+				p[n++] = I_ALU64_IMM(BPF_ADD, a, (int)(RND() % 16) - 8);
+				break;
+			case 2:
+				p[n++] = I_LDX(w, a, b, off);
+				break;
+			case 3:
+				p[n++] = I_STX(w, b, a, off);
+				break;
+			case 4:
+				p[n++] = I_STX(BPF_DW, 10, b, -8 * (1 + (int)(RND() % 3)));
+				break;
+			case 5:
+				p[n++] = I_LDX(BPF_DW, a, 10, -8 * (1 + (int)(RND() % 3)));
+				break;
+			case 6:
+				p[n++] = I_JMP_IMM(BPF_JEQ, a, 0, (int)(RND() % 3));
+				break;
+			case 7:
+				p[n++] = I_MOV64_IMM(a, (int)RND());
+				break;
+			case 8:
+				p[n++] = I_ST(w, a, off, 1);
+				break;
+			default:
+				p[n++] = I_CALL(5);
+				break;
+			}
+		}
+		/* jumps must land inside: clamp them to the end */
+		for (size_t i = 0; i < n; i++)
+			if (BPF_CLASS(p[i].code) == BPF_JMP && BPF_OP(p[i].code) == BPF_JEQ &&
+			    i + 1 + p[i].off > n)
+				p[i].off = (int16_t)(n - i - 1);
+		p[n++] = I_MOV64_IMM(0, 0);
+		p[n++] = I_EXIT();
+		struct userbpf_helpers *h = userbpf_helpers__new();
+		userbpf_helpers__add_std(h);
+		char log[512] = "";
+		struct userbpf_prog_opts o =
+		    USERBPF_OPTS_INIT(userbpf_prog_opts, .helpers = h, .log_buf = log,
+				      .log_size = sizeof(log), .prog_type = CLS);
+		errno = 0;
+		struct userbpf_prog *prog = userbpf_prog__load(p, n, &o);
+		if (prog) {
+			loaded++;
+		} else if (errno == EACCES) {
+			refused++;
+			size_t l = strlen(log);
+			CHECK(l > 0 && log[l - 1] == '\n' && strchr(log, '\n') == log + l - 1);
+			CHECK(!strncmp(log, "insn ", 5));
+		} else {
+			CHECK_EQ_INT(errno, EINVAL); /* the validator's refusals (r10 written, ...) */
+		}
+		userbpf_prog__free(prog);
+		userbpf_helpers__free(h);
+	}
+#undef RND
+	CHECK(loaded > 100);
+	CHECK(refused > 100);
 }

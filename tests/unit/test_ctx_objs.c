@@ -63,8 +63,8 @@ static uint64_t run(const struct userbpf_prog *prog, void *ctx, size_t ctx_size,
 	char err[256] = "";
 	struct userbpf_region r = {.addr = pkt, .size = pkt_size, .writable = true};
 	struct userbpf_run_opts ro =
-	    USERBPF_OPTS_INIT(userbpf_run_opts, .ctx = ctx, .ctx_size = ctx_size, .regions = &r, .nr_regions = 1,
-			      .exec = exec, .err_buf = err, .err_size = sizeof(err));
+	    USERBPF_OPTS_INIT(userbpf_run_opts, .ctx = ctx, .ctx_size = ctx_size, .regions = &r,
+			      .nr_regions = 1, .exec = exec, .err_buf = err, .err_size = sizeof(err));
 	int rc = userbpf_prog__run(prog, &ro);
 	if (rc)
 		fprintf(stderr, "run: %d %s\n", rc, err);
@@ -119,7 +119,8 @@ TEST(xdp_objects)
 		x.data_end = x.data + 10;
 		CHECK_EQ_U64(run(proto, &x, sizeof(x), buf, sizeof(buf), exec), 0); /* too short: ABORTED */
 		x.data_end = x.data + 60;
-		CHECK_EQ_U64(run(fields, &x, sizeof(x), buf, sizeof(buf), exec), 60 + 8 * 100 + 3 * 10000 + 2 * 1000000);
+		CHECK_EQ_U64(run(fields, &x, sizeof(x), buf, sizeof(buf), exec),
+			     60 + 8 * 100 + 3 * 10000 + 2 * 1000000);
 	}
 out:
 	userbpf_object__close(obj);
@@ -192,7 +193,8 @@ TEST(hook_object)
 	if (!obj)
 		return;
 	CHECK_EQ_INT(err, -ENOENT);
-	CHECK_CONTAINS(logbuf, "program 'on_ev' (section 'hook/ev'): no hook context named 'ev' in the load options");
+	CHECK_CONTAINS(logbuf,
+		       "program 'on_ev' (section 'hook/ev'): no hook context named 'ev' in the load options");
 	CHECK_EQ_INT(userbpf_program__type(userbpf_object__find_program_by_name(obj, "on_ev")),
 		     USERBPF_PROG_TYPE_HOOK);
 	CHECK_STR(userbpf_prog_type_name((enum userbpf_prog_type)USERBPF_PROG_TYPE_HOOK), "hook");
@@ -238,7 +240,8 @@ TEST(hook_object)
 	lo.nr_ctx_descs = 1;
 	obj = open_load("ctx_hook", &lo, &err);
 	CHECK_EQ_INT(err, -EACCES);
-	CHECK_CONTAINS(logbuf, "hook ev: 4-byte store at offset 8 is not inside one writable field (ctx_hook.bpf.c:");
+	CHECK_CONTAINS(logbuf,
+		       "hook ev: 4-byte store at offset 8 is not inside one writable field (ctx_hook.bpf.c:");
 	userbpf_object__close(obj);
 }
 
@@ -251,6 +254,7 @@ TEST(refusal_names_source_line)
 		return;
 	CHECK_EQ_INT(err, -EACCES);
 	CHECK_CONTAINS(logbuf, "program 'bad_mark': insn ");
-	CHECK_CONTAINS(logbuf, "__sk_buff: field mark is read-only in socket filter programs (ctx_bad.bpf.c:9:");
+	CHECK_CONTAINS(logbuf,
+		       "__sk_buff: field mark is read-only in socket filter programs (ctx_bad.bpf.c:9:");
 	userbpf_object__close(obj);
 }

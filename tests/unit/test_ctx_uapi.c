@@ -9,10 +9,8 @@
 #include "test.h"
 #include "userbpf/packet.h"
 
-#define SAME_X(F)                                                                                            \
-	CHECK_EQ_INT(offsetof(struct userbpf_xdp_md, F), offsetof(struct xdp_md, F))
-#define SAME_S(F)                                                                                            \
-	CHECK_EQ_INT(offsetof(struct userbpf_sk_buff, F), offsetof(struct __sk_buff, F))
+#define SAME_X(F) CHECK_EQ_INT(offsetof(struct userbpf_xdp_md, F), offsetof(struct xdp_md, F))
+#define SAME_S(F) CHECK_EQ_INT(offsetof(struct userbpf_sk_buff, F), offsetof(struct __sk_buff, F))
 
 TEST(xdp_md_layout)
 {

@@ -12,11 +12,11 @@
 #include "userbpf/userbpf.h"
 
 struct host {
-	uint64_t id;	   /* read-only */
-	uint32_t counter;  /* read-write */
-	uint32_t secret;   /* no access */
-	char name[8];	   /* read-only */
-	uint64_t out;	   /* write-only */
+	uint64_t id;	  /* read-only */
+	uint32_t counter; /* read-write */
+	uint32_t secret;  /* no access */
+	char name[8];	  /* read-only */
+	uint64_t out;	  /* write-only */
 };
 
 static const struct userbpf_ctx_field fields[] = {
@@ -33,9 +33,9 @@ static char logbuf[512];
 static struct userbpf_prog *load(const struct userbpf_insn *p, size_t n, const struct userbpf_ctx_desc *d)
 {
 	logbuf[0] = 0;
-	struct userbpf_prog_opts o = USERBPF_OPTS_INIT(userbpf_prog_opts, .log_buf = logbuf, .log_size = sizeof(logbuf),
-						       .prog_type = USERBPF_PROG_TYPE_HOOK, .ctx_desc = d,
-						       .flags = USERBPF_PROG_F_TRUSTED);
+	struct userbpf_prog_opts o = USERBPF_OPTS_INIT(
+	    userbpf_prog_opts, .log_buf = logbuf, .log_size = sizeof(logbuf),
+	    .prog_type = USERBPF_PROG_TYPE_HOOK, .ctx_desc = d, .flags = USERBPF_PROG_F_TRUSTED);
 	return userbpf_prog__load(p, n, &o);
 }
 
@@ -65,8 +65,8 @@ TEST(hook_fire_order_and_retvals)
 		struct host ctx = {.id = 5, .counter = 1, .secret = 77};
 		uint64_t rv[3] = {0, 0, 0xdead};
 		struct userbpf_hook_fire_opts fo = USERBPF_OPTS_INIT(
-		    userbpf_hook_fire_opts, .exec = e ? USERBPF_EXEC_FAST : USERBPF_EXEC_CHECKED, .retvals = rv,
-		    .nr_retvals = 3);
+		    userbpf_hook_fire_opts, .exec = e ? USERBPF_EXEC_FAST : USERBPF_EXEC_CHECKED,
+		    .retvals = rv, .nr_retvals = 3);
 		CHECK_EQ_INT(userbpf_hook__fire(h, &ctx, &fo), 2);
 		CHECK_EQ_U64(rv[0], 2006); /* pb first: counter 1 + 5 */
 		CHECK_EQ_U64(rv[1], 1011); /* then pa: 6 + 5 */
@@ -79,7 +79,8 @@ TEST(hook_fire_order_and_retvals)
 	CHECK_EQ_INT(userbpf_hook__detach(h, pb), -ENOENT);
 	struct host ctx = {.id = 1, .counter = 0};
 	uint64_t rv[2] = {0, 0};
-	struct userbpf_hook_fire_opts fo = USERBPF_OPTS_INIT(userbpf_hook_fire_opts, .retvals = rv, .nr_retvals = 2);
+	struct userbpf_hook_fire_opts fo =
+	    USERBPF_OPTS_INIT(userbpf_hook_fire_opts, .retvals = rv, .nr_retvals = 2);
 	CHECK_EQ_INT(userbpf_hook__fire(h, &ctx, &fo), 1);
 	CHECK_EQ_U64(rv[0], 1001);
 	CHECK_EQ_U64(rv[1], 0);
@@ -96,18 +97,23 @@ TEST(hook_refused_accesses)
 		struct userbpf_insn insn;
 		const char *msg;
 	} bad[] = {
-	    {I_STX(BPF_DW, 1, 2, 0), "insn 1: *(u64 *)(r1 + 0) = r2: hook ev: 8-byte store at offset 0 is not inside "
-				     "one writable field\n"},
-	    {I_LDX(BPF_W, 0, 1, 12), "insn 1: r0 = *(u32 *)(r1 + 12): hook ev: 4-byte load at offset 12 is not "
-				     "inside one readable field\n"},
+	    {I_STX(BPF_DW, 1, 2, 0),
+	     "insn 1: *(u64 *)(r1 + 0) = r2: hook ev: 8-byte store at offset 0 is not inside "
+	     "one writable field\n"},
+	    {I_LDX(BPF_W, 0, 1, 12),
+	     "insn 1: r0 = *(u32 *)(r1 + 12): hook ev: 4-byte load at offset 12 is not "
+	     "inside one readable field\n"},
 	    {I_LDX(BPF_DW, 0, 1, 8), "insn 1: r0 = *(u64 *)(r1 + 8): hook ev: 8-byte load at offset 8 is not "
 				     "inside one readable field\n"},
-	    {I_LDX(BPF_DW, 0, 1, 24), "insn 1: r0 = *(u64 *)(r1 + 24): hook ev: 8-byte load at offset 24 is not "
-				      "inside one readable field\n"},
-	    {I_LDX(BPF_B, 0, 1, 32), "insn 1: r0 = *(u8 *)(r1 + 32): hook ev: 1-byte load at offset 32 is outside "
-				     "the context (32 bytes)\n"},
-	    {I_ATOMIC(BPF_W, BPF_ADD, 1, 2, 8), "insn 1: lock *(u32 *)(r1 + 8) += w2: atomic operation on the "
-						"context\n"},
+	    {I_LDX(BPF_DW, 0, 1, 24),
+	     "insn 1: r0 = *(u64 *)(r1 + 24): hook ev: 8-byte load at offset 24 is not "
+	     "inside one readable field\n"},
+	    {I_LDX(BPF_B, 0, 1, 32),
+	     "insn 1: r0 = *(u8 *)(r1 + 32): hook ev: 1-byte load at offset 32 is outside "
+	     "the context (32 bytes)\n"},
+	    {I_ATOMIC(BPF_W, BPF_ADD, 1, 2, 8),
+	     "insn 1: lock *(u32 *)(r1 + 8) += w2: atomic operation on the "
+	     "context\n"},
 	};
 	for (size_t i = 0; i < N(bad); i++) {
 		struct userbpf_insn p[] = {I_MOV64_IMM(2, 1), bad[i].insn, I_MOV64_IMM(0, 0), I_EXIT()};
@@ -126,10 +132,12 @@ TEST(hook_refused_accesses)
 
 TEST(hook_desc_and_attach_rules)
 {
-	static const struct userbpf_ctx_field overlap[] = {{0, 8, USERBPF_CTX_READ}, {4, 4, USERBPF_CTX_READ}};
+	static const struct userbpf_ctx_field overlap[] = {{0, 8, USERBPF_CTX_READ},
+							   {4, 4, USERBPF_CTX_READ}};
 	static const struct userbpf_ctx_field outside[] = {{28, 8, USERBPF_CTX_READ}};
 	static const struct userbpf_ctx_field flags[] = {{0, 8, 0x10}};
-	const struct userbpf_ctx_desc d1 = {"x", 32, overlap, 2}, d2 = {"x", 32, outside, 1}, d3 = {"x", 32, flags, 1};
+	const struct userbpf_ctx_desc d1 = {"x", 32, overlap, 2}, d2 = {"x", 32, outside, 1},
+				      d3 = {"x", 32, flags, 1};
 	errno = 0;
 	CHECK(!userbpf_hook__new(&d1));
 	CHECK_EQ_INT(errno, EINVAL);
@@ -140,7 +148,8 @@ TEST(hook_desc_and_attach_rules)
 	CHECK(!load(p, N(p), &d1));
 	CHECK_STR(logbuf, "hook context x: fields 0 and 1 overlap\n");
 	CHECK(!load(p, N(p), &d2));
-	CHECK_STR(logbuf, "hook context x: field 0 (offset 28, 8 bytes) is empty or outside the 32-byte context\n");
+	CHECK_STR(logbuf,
+		  "hook context x: field 0 (offset 28, 8 bytes) is empty or outside the 32-byte context\n");
 	CHECK(!load(p, N(p), NULL));
 	CHECK_STR(logbuf, "hook programs need a context description (opts.ctx_desc)\n");
 
@@ -148,7 +157,8 @@ TEST(hook_desc_and_attach_rules)
 	const struct userbpf_ctx_desc other = {"other", sizeof(struct host), fields, 4};
 	const struct userbpf_ctx_desc small = {"ev", 16, fields, 1};
 	struct userbpf_prog *po = load(p, N(p), &other), *ps = load(p, N(p), &small);
-	struct userbpf_prog_opts plain = USERBPF_OPTS_INIT(userbpf_prog_opts, .flags = USERBPF_PROG_F_TRUSTED);
+	struct userbpf_prog_opts plain =
+	    USERBPF_OPTS_INIT(userbpf_prog_opts, .flags = USERBPF_PROG_F_TRUSTED);
 	struct userbpf_prog *pp = userbpf_prog__load(p, N(p), &plain);
 	CHECK(po && ps && pp);
 	struct userbpf_hook *h = userbpf_hook__new(&desc);
@@ -176,8 +186,8 @@ TEST(hook_failed_run_stops)
 	CHECK_EQ_INT(userbpf_hook__attach(h, pgood), 0);
 	struct host ctx = {.id = 3, .counter = 4};
 	char err[256];
-	struct userbpf_hook_fire_opts fo = USERBPF_OPTS_INIT(userbpf_hook_fire_opts, .exec = USERBPF_EXEC_CHECKED,
-							     .err_buf = err, .err_size = sizeof(err));
+	struct userbpf_hook_fire_opts fo = USERBPF_OPTS_INIT(
+	    userbpf_hook_fire_opts, .exec = USERBPF_EXEC_CHECKED, .err_buf = err, .err_size = sizeof(err));
 	CHECK_EQ_INT(userbpf_hook__fire(h, &ctx, &fo), -EFAULT);
 	CHECK_CONTAINS(err, "hook ev: program 0 (id ");
 	CHECK_EQ_INT(ctx.counter, 4); /* the second program did not run */

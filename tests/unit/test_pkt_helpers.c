@@ -197,6 +197,71 @@ TEST(xdp_load_store_bytes)
 	fx_close(&f);
 }
 
+TEST(xdp_fragments)
+{
+	/* 5000 bytes: 3520 in the page, 1480 in one fragment */
+	static uint8_t pkt[9000];
+	for (int i = 0; i < 9000; i++)
+		pkt[i] = (uint8_t)(i * 7);
+	struct fx f;
+	/* the program sees the linear part */
+	CHECK_EQ_INT(xrun(&f, T_XDP, "r2 = *(u64 *)(r1 + 24)\nr0 = *(u64 *)(r1 + 32)\nr0 -= r2\nexit\n", pkt, 5000,
+			  NULL),
+		     3520);
+	CHECK_EQ_INT(f.res.len, 5000);
+	CHECK(memcmp(f.res.data, pkt, 5000) == 0);
+	CHECK_EQ_INT(((const struct userbpf_xdp_md *)f.res.ctx_out)->data_end, 3520);
+	fx_close(&f);
+	CHECK_EQ_INT(xrun(&f, T_XDP, "call 188\nexit\n", pkt, 5000, NULL), 5000);
+	fx_close(&f);
+	/* bytes across the boundary */
+	uint64_t want;
+	memcpy(&want, pkt + 3516, 8);
+	CHECK_EQ_U64(xdp_load(&f, 3516, 8, pkt, 5000), want);
+	fx_close(&f);
+	CHECK_EQ_INT(xdp_load(&f, 4993, 8, pkt, 5000), -EINVAL);
+	fx_close(&f);
+	CHECK_EQ_INT(xrun(&f, T_XDP,
+			  "r2 = -1\n*(u64 *)(r10 - 8) = r2\nr2 = 3518\nr3 = r10\nr3 += -8\nr4 = 8\ncall 190\nexit\n", pkt,
+			  5000, NULL),
+		     0);
+	CHECK(memcmp(f.res.data, pkt, 3518) == 0);
+	CHECK(memcmp(f.res.data + 3518, "\xff\xff\xff\xff\xff\xff\xff\xff", 8) == 0);
+	CHECK(memcmp(f.res.data + 3526, pkt + 3526, 5000 - 3526) == 0);
+	fx_close(&f);
+	/* the last fragment grows within its page */
+	CHECK_EQ_INT(call1(&f, T_XDP, 65, 4096 - 1480, pkt, 5000, NULL), 0);
+	CHECK_EQ_INT(f.res.len, 5000 + 2616);
+	CHECK(all_zero(f.res.data + 5000, 2616));
+	fx_close(&f);
+	CHECK_EQ_INT(call1(&f, T_XDP, 65, 4097 - 1480, pkt, 5000, NULL), -EINVAL);
+	fx_close(&f);
+	CHECK_EQ_INT(call1(&f, T_XDP, 65, 0, pkt, 5000, NULL), 0);
+	fx_close(&f);
+	/* shrinking releases fragments, then cuts the linear part */
+	CHECK_EQ_INT(call1(&f, T_XDP, 65, -1480, pkt, 5000, NULL), 0);
+	CHECK_EQ_INT(f.res.len, 3520);
+	fx_close(&f);
+	CHECK_EQ_INT(call1(&f, T_XDP, 65, -2000, pkt, 5000, NULL), 0);
+	CHECK_EQ_INT(f.res.len, 3000);
+	CHECK_EQ_INT(((const struct userbpf_xdp_md *)f.res.ctx_out)->data_end, 3000);
+	CHECK(memcmp(f.res.data, pkt, 3000) == 0);
+	fx_close(&f);
+	CHECK_EQ_INT(call1(&f, T_XDP, 65, 14 - 5000, pkt, 5000, NULL), 0);
+	CHECK_EQ_INT(f.res.len, 14);
+	fx_close(&f);
+	CHECK_EQ_INT(call1(&f, T_XDP, 65, 13 - 5000, pkt, 5000, NULL), -EINVAL);
+	fx_close(&f);
+	/* 9000 bytes: two fragments, the first full */
+	CHECK_EQ_INT(xrun(&f, T_XDP, "r6 = r1\nr2 = -5000\ncall 65\nr1 = r6\ncall 188\nexit\n", pkt, 9000, NULL), 4000);
+	CHECK(memcmp(f.res.data, pkt, 3520) == 0);
+	CHECK(memcmp(f.res.data + 3520, pkt + 3520, 480) == 0);
+	fx_close(&f);
+	CHECK_EQ_INT(call1(&f, T_XDP, 65, 4096 - (9000 - 3520 - 4096), pkt, 9000, NULL), 0);
+	CHECK_EQ_INT(f.res.len, 3520 + 2 * 4096);
+	fx_close(&f);
+}
+
 /* ---- skb ------------------------------------------------------------------------------------- */
 
 /* skb_store_bytes(ctx, OFF, r10 - 8 = 0xa1a2a3a4a5a6a7a8 (LE), LEN, FLAGS) */

@@ -323,16 +323,17 @@ TEST(checked_faults_are_aborted)
 	uint8_t pkt[128];
 	uint32_t len = pb_udp4(pkt, 10);
 	struct fx f;
-	CHECK(fx_open(&f, "r2 = *(u64 *)(r1 + 24)\nr0 = *(u8 *)(r2 + 5000)\nexit\n", T_XDP, USERBPF_EXEC_CHECKED,
+	/* the frame: a page, then 16 pages of fragments for packets up to 65535 bytes */
+	CHECK(fx_open(&f, "r2 = *(u64 *)(r1 + 24)\nr2 += 69376\nr0 = *(u8 *)(r2 + 0)\nexit\n", T_XDP, USERBPF_EXEC_CHECKED,
 		      NULL, 0));
 	CHECK_EQ_INT(fx_run(&f, pkt, len, NULL), -EFAULT);
 	CHECK_EQ_INT(f.res.action, USERBPF_PKT_ABORTED);
 	CHECK_EQ_U64(f.res.retval, 0);
 	CHECK(f.err[0] != '\0');
-	CHECK_CONTAINS(f.err, "insn 1");
+	CHECK_CONTAINS(f.err, "insn 2");
 	/* the whole frame is the program's, headroom and tailroom included */
 	fx_close(&f);
-	CHECK(fx_open(&f, "r2 = *(u64 *)(r1 + 24)\nr0 = *(u8 *)(r2 - 256)\nr0 = *(u8 *)(r2 + 3839)\nr0 = 2\nexit\n",
+	CHECK(fx_open(&f, "r2 = *(u64 *)(r1 + 24)\nr0 = *(u8 *)(r2 - 256)\nr2 += 69375\nr0 = *(u8 *)(r2 + 0)\nr0 = 2\nexit\n",
 		      T_XDP, USERBPF_EXEC_CHECKED, NULL, 0));
 	CHECK_EQ_INT(fx_run(&f, pkt, len, NULL), 0);
 	CHECK_EQ_INT(f.res.action, USERBPF_PKT_PASS);
@@ -382,16 +383,22 @@ TEST(map_values_are_regions)
 
 TEST(bad_packets)
 {
-	uint8_t pkt[4096] = {0};
+	static uint8_t pkt[70000];
 	struct fx f;
 	CHECK(fx_open(&f, "r0 = 2\nexit\n", T_XDP, USERBPF_EXEC_DEFAULT, NULL, 0));
 	CHECK_EQ_INT(fx_run(&f, pkt, 13, NULL), -EINVAL);
 	CHECK_CONTAINS(f.err, "13 bytes is shorter than an Ethernet header");
 	CHECK_EQ_INT(f.res.action, USERBPF_PKT_ABORTED);
+	CHECK(f.res.data == pkt); /* reported as it came */
+	CHECK_EQ_INT(f.res.len, 13);
 	CHECK_EQ_INT(fx_run(&f, pkt, 3520, NULL), 0);
 	CHECK_EQ_INT(f.res.len, 3520);
-	CHECK_EQ_INT(fx_run(&f, pkt, 3521, NULL), -EMSGSIZE);
-	CHECK_CONTAINS(f.err, "3521 bytes is longer than 3520");
+	CHECK_EQ_INT(fx_run(&f, pkt, 3521, NULL), 0); /* one byte in a fragment */
+	CHECK_EQ_INT(f.res.len, 3521);
+	CHECK_EQ_INT(fx_run(&f, pkt, 65535, NULL), 0);
+	CHECK_EQ_INT(f.res.len, 65535);
+	CHECK_EQ_INT(fx_run(&f, pkt, 65536, NULL), -EMSGSIZE);
+	CHECK_CONTAINS(f.err, "65536 bytes is longer than 65535");
 	CHECK_EQ_INT(userbpf_pktrun__run(f.run, NULL, 10, NULL, &f.res, NULL, 0), -EINVAL);
 	CHECK_EQ_INT(userbpf_pktrun__run(f.run, pkt, 60, NULL, NULL, NULL, 0), -EINVAL);
 	fx_close(&f);
@@ -445,6 +452,7 @@ TEST(batches)
 	CHECK_EQ_INT(s.act[0], USERBPF_PKT_PASS);
 	CHECK_EQ_INT(s.act[1], USERBPF_PKT_DROP);
 	CHECK_EQ_INT(s.act[2], USERBPF_PKT_ABORTED); /* 5 bytes: refused, the batch goes on */
+	CHECK_EQ_INT(s.len[2], 5);
 	CHECK_EQ_INT(s.act[3], USERBPF_PKT_DROP);
 	CHECK_EQ_INT(s.len[1], lb);
 	struct batch_seen t = {.stop_at = 1};

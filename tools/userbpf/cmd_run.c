@@ -1,6 +1,7 @@
 /*
  * cmd_run.c - `userbpf run FILE [--mem HEX | --mem-file F] [--checked | --fast | --trusted]
- * [--budget N] [-v]`: load a program, run it once on a memory block, print r0.
+ * [--budget N] [-v]`: load a program, run it once on a memory block, print r0. ELF objects go to
+ * run_obj.c (`run OBJ --prog NAME [--data F]`) and, with -r FILE or -i IFACE, to run_pcap.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +30,13 @@ enum {
 	OPT_REPEAT,
 	OPT_KERNEL,
 	OPT_JSON,
+	OPT_READ,
+	OPT_IFACE,
+	OPT_WRITE,
+	OPT_DROPS,
+	OPT_COUNT,
+	OPT_BATCH,
+	OPT_QUIET,
 };
 
 static const struct cli_opt run_opts[] = {
@@ -43,9 +51,16 @@ static const struct cli_opt run_opts[] = {
     {"prog", 'p', true, OPT_PROG},
     {"data", 'd', true, OPT_DATA},
     {"data-hex", 0, true, OPT_DATA_HEX},
-    {"repeat", 'r', true, OPT_REPEAT},
+    {"repeat", 0, true, OPT_REPEAT},
     {"kernel", 'k', false, OPT_KERNEL},
     {"json", 'j', false, OPT_JSON},
+    {"read", 'r', true, OPT_READ},
+    {"interface", 'i', true, OPT_IFACE},
+    {"write", 'w', true, OPT_WRITE},
+    {"drops", 0, true, OPT_DROPS},
+    {"count", 'c', true, OPT_COUNT},
+    {"batch", 0, true, OPT_BATCH},
+    {"quiet", 'q', false, OPT_QUIET},
     {NULL, 0, false, 0},
 };
 
@@ -63,6 +78,10 @@ struct run_args {
 	const char *data_hex;
 	uint64_t repeat;
 	bool kernel, json;
+	/* packet mode */
+	const char *read_file, *iface, *write_file, *drops_file;
+	uint64_t count, batch;
+	bool quiet;
 };
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -131,6 +150,29 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case OPT_JSON:
 			a->json = true;
 			break;
+		case OPT_READ:
+			a->read_file = p.arg;
+			break;
+		case OPT_IFACE:
+			a->iface = p.arg;
+			break;
+		case OPT_WRITE:
+			a->write_file = p.arg;
+			break;
+		case OPT_DROPS:
+			a->drops_file = p.arg;
+			break;
+		case OPT_COUNT:
+			if (!cli_parse_u64(p.arg, &a->count) || a->count == 0)
+				return cli_usage_err(cmd, "--count: '%s' is not a positive number", p.arg);
+			break;
+		case OPT_BATCH:
+			if (!cli_parse_u64(p.arg, &a->batch) || a->batch == 0 || a->batch > 4096)
+				return cli_usage_err(cmd, "--batch: '%s' is not a number 1..4096", p.arg);
+			break;
+		case OPT_QUIET:
+			a->quiet = true;
+			break;
 		}
 	}
 	if (!a->file)
@@ -144,6 +186,20 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	if (a->kernel && (a->checked || a->fast || a->trusted || a->has_budget || a->cpu))
 		return cli_usage_err(cmd, "--kernel runs in the kernel: no --checked, --fast, --trusted, "
 					  "--budget or --cpu");
+	if (a->read_file && a->iface)
+		return cli_usage_err(cmd, "-r FILE and -i IFACE exclude each other");
+	if (a->read_file || a->iface) {
+		if (a->data_file || a->data_hex || a->mem_hex || a->mem_file)
+			return cli_usage_err(cmd, "%s runs on packets: no --data, --data-hex, --mem or --mem-file",
+					     a->read_file ? "-r" : "-i");
+		if (a->repeat || a->kernel)
+			return cli_usage_err(cmd, "%s: no --repeat or --kernel (packets run in userbpf, once each)",
+					     a->read_file ? "-r" : "-i");
+		if (a->write_file && a->drops_file && strcmp(a->write_file, a->drops_file) == 0)
+			return cli_usage_err(cmd, "-w and --drops name the same file");
+	} else if (a->write_file || a->drops_file || a->count || a->batch || a->quiet) {
+		return cli_usage_err(cmd, "-w, --drops, --count, --batch and --quiet need -r FILE or -i IFACE");
+	}
 	if (a->checked && a->fast)
 		return cli_usage_err(cmd, "--checked and --fast exclude each other");
 	if (a->has_budget && (a->fast || (a->trusted && !a->checked)))
@@ -207,6 +263,13 @@ static int run_object(const struct run_args *a, char *buf, size_t len)
 	    .trusted = a->trusted,
 	    .kernel = a->kernel,
 	    .json = a->json,
+	    .read_file = a->read_file,
+	    .iface = a->iface,
+	    .write_file = a->write_file,
+	    .drops_file = a->drops_file,
+	    .count = a->count,
+	    .batch = a->batch,
+	    .quiet = a->quiet,
 	};
 	const char *hex = a->data_hex ? a->data_hex : a->mem_hex;
 	const char *file = a->data_file ? a->data_file : a->mem_file;
@@ -257,10 +320,11 @@ static int run_main(int argc, char **argv)
 			return rc;
 		if (cli_is_elf(buf, len))
 			return run_object(&a, buf, len);
-		if (a.prog || a.data_file || a.data_hex || a.repeat || a.kernel || a.json) {
+		if (a.prog || a.data_file || a.data_hex || a.repeat || a.kernel || a.json || a.read_file ||
+		    a.iface) {
 			free(buf);
-			cli_err("%s: --prog, --data, --data-hex, --repeat, --kernel and --json apply to ELF "
-				"objects only",
+			cli_err("%s: --prog, --data, --data-hex, --repeat, --kernel, --json, -r and -i apply to "
+				"ELF objects only",
 				cli_display_name(a.file));
 			return CLI_EXIT_USAGE;
 		}
@@ -339,7 +403,9 @@ const struct cli_command cli_cmd_run = {
     .usage = "run FILE [--mem HEX | --mem-file F] [--checked | --fast | --trusted] [--budget N]\n"
 	     "                   [--cpu N] [-v]\n"
 	     "       userbpf run OBJ --prog NAME [--data F | --data-hex HEX] [--repeat N] [--kernel]\n"
-	     "                   [--json] [--checked | --fast | --trusted] [--budget N] [--cpu N]",
+	     "                   [--json] [--checked | --fast | --trusted] [--budget N] [--cpu N]\n"
+	     "       userbpf run OBJ --prog NAME (-r FILE | -i IFACE) [-w OUT] [--drops FILE]\n"
+	     "                   [--count N] [--batch N] [--checked | --fast | --trusted] [--json] [-q]",
     .help = "Load FILE (raw bytecode, assembly or .data, see 'userbpf --help'), run it once and\n"
 	    "print r0 as 0x... . The program starts with r1 = a pointer to the memory block and\n"
 	    "r2 = its length in bytes (both 0 without memory), as in bpf_conformance. The kernel-\n"
@@ -365,9 +431,12 @@ const struct cli_command cli_cmd_run = {
 	    "their initial contents; only NAME among the programs), the program runs with r1 =\n"
 	    "a pointer to the input bytes and r2 = their length, on the checked engine with the\n"
 	    "map values as regions it may reach, with the kernel's map helpers (map_*, ringbuf_*,\n"
-	    "perf_event_output, ...) and the standard ones. Program-type contexts (struct\n"
-	    "__sk_buff, struct xdp_md, ... built from the input) come in a later issue: for now\n"
-	    "the input bytes are the context as they are. Then it prints the return value (32\n"
+	    "perf_event_output, ...) and the standard ones. A packet program (section xdp, tc,\n"
+	    "socket, cgroup_skb...) gets its type's context, and the input is the packet, as the\n"
+	    "kernel's data_in: at least an Ethernet header; the report adds the verdict (pass,\n"
+	    "drop, aborted, tx, redirect) and shows the packet out when the program changed it\n"
+	    "(head/tail adjustments included). For other programs the input bytes are the\n"
+	    "context as they are. Then it prints the return value (32\n"
 	    "bits, as the kernel reports it), the input bytes if the program changed them, trace\n"
 	    "output (when the trace stream exists), the records of every ring buffer and perf\n"
 	    "event array (consumed, in hex), and the final contents of every map: keys and\n"
@@ -379,7 +448,7 @@ const struct cli_command cli_cmd_run = {
 	    "  -p, --prog NAME      the program to run (required for an OBJ)\n"
 	    "  -d, --data F         the input: the bytes of file F (also --mem-file)\n"
 	    "      --data-hex HEX   the input as hex bytes (also --mem); default: no input\n"
-	    "  -r, --repeat N       run N times (the maps keep what every run did) and print the\n"
+	    "      --repeat N       run N times (the maps keep what every run did) and print the\n"
 	    "                       mean time per run in ns\n"
 	    "  -k, --kernel         run it in the Linux kernel instead (BPF_PROG_TEST_RUN through\n"
 	    "                       the kernel backend), same report; needs bpf() to be allowed\n"
@@ -388,6 +457,31 @@ const struct cli_command cli_cmd_run = {
 	    "                       [{\"map\", \"records\"}], \"perf_events\", \"maps\": [{\"name\",\n"
 	    "                       \"type\", \"global_data\", \"entries\": [{\"key\", \"value\" or\n"
 	    "                       \"values\" (per CPU)}] or \"values\" (queue, stack)}]}\n"
+	    "\n"
+	    "Packet mode: a packet program on every packet of a capture or an interface, in\n"
+	    "batches, with the kernel's context for its type (ifindex and VLAN tag from a live\n"
+	    "capture, timestamps and wire lengths from both). At the end (end of the file,\n"
+	    "--count, or SIGINT/SIGTERM) it prints the packets and bytes, the verdict counts, the\n"
+	    "time taken and the rate (Mpps, ns per packet; the whole run and the program alone),\n"
+	    "trace output and every map as above.\n"
+	    "  -r, --read FILE      a pcap or pcapng capture (\"-\": standard input), Ethernet only\n"
+	    "  -i, --interface IF   live capture on interface IF (AF_PACKET ring; needs\n"
+	    "                       CAP_NET_RAW; observe-only: nothing is really dropped)\n"
+	    "  -w, --write OUT      write the packets passed (pass, tx, redirect) as the program\n"
+	    "                       left them to OUT, a pcap file (ns timestamps)\n"
+	    "      --drops FILE     write the packets dropped (drop, aborted) as they came in\n"
+	    "  -c, --count N        stop after N packets\n"
+	    "      --batch N        packets per batch, 1..4096 (default 64)\n"
+	    "  -q, --quiet          only the counts: no trace lines, no maps\n"
+	    "  -j, --json           one JSON object: {\"object\", \"program\", \"prog_type\",\n"
+	    "                       \"capture\" or \"interface\", \"packets\", \"bytes\", \"verdicts\":\n"
+	    "                       {\"aborted\", \"drop\", \"pass\", \"tx\", \"redirect\"},\n"
+	    "                       \"elapsed_ns\", \"program_ns\", \"ns_per_packet\", \"mpps\",\n"
+	    "                       \"written\", \"drops\": {\"file\", \"packets\"} or null,\n"
+	    "                       \"kernel_drops\" (live), \"error\", \"trace\", \"trace_dropped\",\n"
+	    "                       \"ringbuf\", \"perf_events\", \"maps\"}\n"
+	    "A damaged capture (a truncated or corrupt record) stops the run: the summary of the\n"
+	    "packets before it, then one line naming the file and their count, exit status 1.\n"
 	    "\n"
 	    "Exit status: 0 success; 1 the run failed (out-of-bounds access, budget spent, too many\n"
 	    "frames; the kernel refused bpf() or the program), reported as one line naming the\n"

@@ -3,6 +3,10 @@
  * times) on one input, as the kernel's BPF_PROG_TEST_RUN does, then everything it left behind: the
  * return value, trace output, ring buffer and perf event records, and the final contents of every
  * map, keys and values printed by their BTF types (hex without them), per-CPU values per slot.
+ * A packet program (its section's type is XDP, TC, socket filter or cgroup skb) runs through a
+ * packet runner: the input is the packet (data_in), and the verdict and packet out are reported;
+ * with --kernel through the kernel's twin (kpkt.c), so both reports mean the same. Loading and the
+ * map report are shared with run_pcap.c (run_obj.h).
  *
  * The report is built from a `struct run_result` and maps seen through `struct map_view`, so the
  * same printing serves the userbpf run and the kernel's (--kernel).
@@ -21,6 +25,7 @@
 #include "obj.h"
 #include "run_obj.h"
 #include "userbpf/kernel.h"
+#include "userbpf/packet.h"
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Maps as the report sees them                                                                     */
@@ -532,38 +537,22 @@ struct run_result {
 	char **trace;
 	size_t nr_trace;
 	bool has_trace;
+	bool trace_off; /* runs after the first: their lines are not kept */
 	const char *backend;
+	/* Packet programs (loaded with a packet type): the verdict, and the packet out of its own length. */
+	bool is_packet;
+	enum userbpf_pkt_action action;
+	size_t out_len;
 };
 
-static void report(const struct run_ctx *rc, const struct run_result *res, struct map_view *views,
-		   size_t nviews)
+/*
+ * What every map holds after the run: ring buffer and perf event records (consumed), then the
+ * contents of every other map. Text, or with j the JSON members "ringbuf", "perf_events" and "maps"
+ * of the object being written.
+ */
+static void report_maps(struct json *j, struct map_view *views, size_t nviews)
 {
-	struct json *j = rc->j;
-	const struct run_obj_args *a = rc->a;
-	bool data_changed = res->data_len && memcmp(res->data_in, res->data_out, res->data_len) != 0;
-
 	if (j) {
-		json_obj_begin(j);
-		json_kv_str(j, "object", rc->o->name);
-		json_kv_str(j, "program", a->prog);
-		json_kv_str(j, "backend", res->backend);
-		json_kv_u64(j, "retval", (uint32_t)res->retval);
-		json_kv_u64(j, "repeat", res->runs);
-		json_key(j, "duration_ns");
-		json_double(j, res->ns_per_run);
-		if (res->data_len) {
-			json_key(j, "data_out");
-			json_hex(j, res->data_out, res->data_len);
-		}
-		json_key(j, "trace");
-		if (res->has_trace) {
-			json_arr_begin(j);
-			for (size_t i = 0; i < res->nr_trace; i++)
-				json_str(j, res->trace[i]);
-			json_arr_end(j);
-		} else {
-			json_null(j);
-		}
 		json_key(j, "ringbuf");
 		json_arr_begin(j);
 		for (size_t i = 0; i < nviews; i++)
@@ -582,21 +571,7 @@ static void report(const struct run_ctx *rc, const struct run_result *res, struc
 			if (!has_records(userbpf_object_map__type(views[i].def)))
 				dump_map(&views[i]);
 		json_arr_end(j);
-		json_obj_end(j);
 		return;
-	}
-	printf("retval: %" PRIu32 " (0x%" PRIx32 ")\n", (uint32_t)res->retval, (uint32_t)res->retval);
-	if (a->repeat)
-		printf("duration: %.1f ns per run (%" PRIu64 " runs)\n", res->ns_per_run, res->runs);
-	if (data_changed) {
-		printf("data out: ");
-		cli_print_hex(stdout, res->data_out, res->data_len);
-		printf("\n");
-	}
-	if (res->nr_trace) {
-		printf("trace:\n");
-		for (size_t i = 0; i < res->nr_trace; i++)
-			printf("  %s\n", res->trace[i]);
 	}
 	for (size_t i = 0; i < nviews; i++)
 		if (has_records(userbpf_object_map__type(views[i].def)))
@@ -604,6 +579,66 @@ static void report(const struct run_ctx *rc, const struct run_result *res, struc
 	for (size_t i = 0; i < nviews; i++)
 		if (!has_records(userbpf_object_map__type(views[i].def)))
 			dump_map(&views[i]);
+}
+
+static void report(const struct run_ctx *rc, const struct run_result *res, struct map_view *views,
+		   size_t nviews)
+{
+	struct json *j = rc->j;
+	const struct run_obj_args *a = rc->a;
+	bool data_changed = res->data_len && memcmp(res->data_in, res->data_out, res->data_len) != 0;
+	size_t out_len = res->data_len;
+
+	if (res->is_packet) {
+		out_len = res->out_len;
+		data_changed = res->out_len != res->data_len ||
+			       (res->out_len && memcmp(res->data_in, res->data_out, res->out_len) != 0);
+	}
+
+	if (j) {
+		json_obj_begin(j);
+		json_kv_str(j, "object", rc->o->name);
+		json_kv_str(j, "program", a->prog);
+		json_kv_str(j, "backend", res->backend);
+		json_kv_u64(j, "retval", (uint32_t)res->retval);
+		json_kv_u64(j, "repeat", res->runs);
+		json_key(j, "duration_ns");
+		json_double(j, res->ns_per_run);
+		if (res->is_packet)
+			json_kv_str(j, "verdict", userbpf_pkt_action_name(res->action));
+		if (res->is_packet || res->data_len) {
+			json_key(j, "data_out");
+			json_hex(j, res->data_out, out_len);
+		}
+		json_key(j, "trace");
+		if (res->has_trace) {
+			json_arr_begin(j);
+			for (size_t i = 0; i < res->nr_trace; i++)
+				json_str(j, res->trace[i]);
+			json_arr_end(j);
+		} else {
+			json_null(j);
+		}
+		report_maps(j, views, nviews);
+		json_obj_end(j);
+		return;
+	}
+	printf("retval: %" PRIu32 " (0x%" PRIx32 ")\n", (uint32_t)res->retval, (uint32_t)res->retval);
+	if (res->is_packet)
+		printf("verdict: %s\n", userbpf_pkt_action_name(res->action));
+	if (a->repeat)
+		printf("duration: %.1f ns per run (%" PRIu64 " runs)\n", res->ns_per_run, res->runs);
+	if (data_changed) {
+		printf("data out%s: ", res->is_packet && out_len != res->data_len ? " (length changed)" : "");
+		cli_print_hex(stdout, res->data_out, out_len);
+		printf("\n");
+	}
+	if (res->nr_trace) {
+		printf("trace:\n");
+		for (size_t i = 0; i < res->nr_trace; i++)
+			printf("  %s\n", res->trace[i]);
+	}
+	report_maps(NULL, views, nviews);
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -623,6 +658,8 @@ static int trace_setup(struct userbpf_helpers *helpers)
 static void trace_line(void *cookie, const char *text, size_t len)
 {
 	struct run_result *res = cookie;
+	if (res->trace_off)
+		return;
 	char **grown = realloc(res->trace, (res->nr_trace + 1) * sizeof(*grown));
 	if (!grown)
 		return;
@@ -722,24 +759,27 @@ static void source_of_error(const struct userbpf_program *p, const char *err, ch
 	}
 }
 
-static int run_userbpf(const struct run_ctx *rc, struct userbpf_program *prog)
+bool cli_is_packet_type(unsigned int type)
 {
-	const struct run_obj_args *a = rc->a;
-	const struct cli_obj *o = rc->o;
-	struct userbpf_helpers *helpers = userbpf_helpers__new();
-	struct userbpf_region *regions = NULL;
-	struct map_view *views = NULL;
-	struct run_result res = {.backend = "userbpf"};
-	uint8_t *data = NULL;
-	size_t nr_regions = 0, nviews = 0;
-	int rc_exit = CLI_EXIT_USAGE, err;
-	static char log[16384];
-	char errbuf[512] = "", line[600], where[128];
+	return type == USERBPF_PROG_TYPE_XDP || type == USERBPF_PROG_TYPE_SCHED_CLS ||
+	       type == USERBPF_PROG_TYPE_SCHED_ACT || type == USERBPF_PROG_TYPE_SOCKET_FILTER ||
+	       type == USERBPF_PROG_TYPE_CGROUP_SKB;
+}
 
+int cli_run_load(const struct cli_obj *o, const struct run_obj_args *a, const struct userbpf_program *prog,
+		 struct userbpf_helpers **helpers_out)
+{
+	struct userbpf_helpers *helpers = userbpf_helpers__new();
+	static char log[16384];
+	char line[600];
+	int err;
+
+	*helpers_out = helpers;
 	if (!helpers || userbpf_helpers__add_std(helpers) < 0 || userbpf_helpers__add_maps(helpers) < 0 ||
-	    trace_setup(helpers) < 0) {
+	    trace_setup(helpers) < 0 ||
+	    (cli_is_packet_type(userbpf_program__type(prog)) && userbpf_helpers__add_packet(helpers) < 0)) {
 		cli_err("cannot set up the helpers: %s", strerror(errno ? errno : ENOMEM));
-		goto out;
+		return CLI_EXIT_USAGE;
 	}
 	log[0] = '\0';
 	struct userbpf_object_load_opts lo = USERBPF_OPTS_INIT(
@@ -755,7 +795,117 @@ static int run_userbpf(const struct run_ctx *rc, struct userbpf_program *prog)
 			cli_err("%s", line);
 		else
 			cli_err("%s: %s", o->name, line);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+void cli_run_print_maps(const struct cli_obj *o, struct json *j)
+{
+	struct run_ctx rc = {.o = o, .j = j};
+	size_t nviews = userbpf_object__map_cnt(o->obj);
+	struct map_view *views = calloc(nviews ? nviews : 1, sizeof(*views));
+
+	if (!views) {
+		cli_err("out of memory");
+		return;
+	}
+	for (size_t i = 0; i < nviews; i++) {
+		struct userbpf_object_map *m = userbpf_object__map_by_index(o->obj, i);
+		views[i] = (struct map_view){
+		    .def = m, .ops = &userbpf_map_ops, .handle = userbpf_object_map__map(m), .rc = &rc};
+	}
+	report_maps(j, views, nviews);
+	free(views);
+}
+
+/*
+ * A packet program with --data: the input is the packet, as BPF_PROG_TEST_RUN's data_in, run through
+ * a packet runner (the kernel's context for the program's type, its verdict, the packet out).
+ */
+static int run_packet_once(const struct run_ctx *rc, struct userbpf_program *prog, struct run_result *res,
+			   struct userbpf_pktrun **runp)
+{
+	const struct run_obj_args *a = rc->a;
+	const struct cli_obj *o = rc->o;
+	enum userbpf_exec exec = USERBPF_EXEC_CHECKED;
+	char errbuf[512] = "", line[600], where[128];
+	struct userbpf_pkt_result pr;
+	double total = 0, t0;
+	int err;
+
+	if (a->fast || (a->trusted && !a->checked))
+		exec = USERBPF_EXEC_FAST;
+	struct userbpf_pktrun_opts po =
+	    USERBPF_OPTS_INIT(userbpf_pktrun_opts, .prog_type = userbpf_program__type(prog), .exec = exec,
+			      .insn_budget = a->budget, .trace_fn = trace_line, .trace_cookie = res,
+			      .err_buf = errbuf, .err_size = sizeof(errbuf));
+	*runp = userbpf_pktrun__new(userbpf_program__prog(prog), &po);
+	if (!*runp) {
+		cli_first_line(errbuf, line, sizeof(line));
+		cli_err("%s: program '%s': %s", o->name, a->prog, *line ? line : strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	uint64_t runs = a->repeat ? a->repeat : 1;
+	memset(&pr, 0, sizeof(pr));
+	for (uint64_t i = 0; i < runs; i++) {
+		t0 = now_ns();
+		err = userbpf_pktrun__run(*runp, a->data, (uint32_t)a->data_len, NULL, &pr, errbuf, sizeof(errbuf));
+		total += now_ns() - t0;
+		res->trace_off = true;
+		if (err == -EPERM && exec == USERBPF_EXEC_FAST) {
+			cli_err("%s: --fast needs a proven program and there is no verifier yet; add --trusted to "
+				"vouch for it (skips every safety check)",
+				o->name);
+			return CLI_EXIT_USAGE;
+		}
+		if (err) {
+			cli_first_line(errbuf, line, sizeof(line));
+			if (!*line)
+				snprintf(line, sizeof(line), "run failed: %s", strerror(-err));
+			source_of_error(prog, line, where, sizeof(where));
+			cli_err("%s: program '%s': %s%s", o->name, a->prog, line, where);
+			return CLI_EXIT_RUNTIME;
+		}
+	}
+	res->retval = pr.retval;
+	res->runs = runs;
+	res->ns_per_run = total / (double)runs;
+	res->is_packet = true;
+	res->action = pr.action;
+	res->data_in = a->data;
+	res->data_len = a->data_len;
+	res->data_out = pr.data;
+	res->out_len = pr.len;
+	res->trace_off = false;
+	trace_collect(res);
+	return 0;
+}
+
+static int run_userbpf(const struct run_ctx *rc, struct userbpf_program *prog)
+{
+	const struct run_obj_args *a = rc->a;
+	const struct cli_obj *o = rc->o;
+	struct userbpf_helpers *helpers = NULL;
+	struct userbpf_region *regions = NULL;
+	struct map_view *views = NULL;
+	struct run_result res = {.backend = "userbpf"};
+	struct userbpf_pktrun *pktrun = NULL;
+	uint8_t *data = NULL;
+	size_t nr_regions = 0, nviews = 0;
+	int rc_exit, err;
+	char errbuf[512] = "", line[600], where[128];
+
+	rc_exit = cli_run_load(o, a, prog, &helpers);
+	if (rc_exit)
 		goto out;
+	rc_exit = CLI_EXIT_USAGE;
+	if (cli_is_packet_type(userbpf_program__type(prog))) {
+		rc_exit = run_packet_once(rc, prog, &res, &pktrun);
+		if (rc_exit)
+			goto out;
+		rc_exit = CLI_EXIT_USAGE;
+		goto report;
 	}
 
 	if (a->data_len) {
@@ -809,7 +959,7 @@ static int run_userbpf(const struct run_ctx *rc, struct userbpf_program *prog)
 	res.data_out = data;
 	res.data_len = a->data_len;
 	trace_collect(&res);
-
+report:
 	nviews = userbpf_object__map_cnt(o->obj);
 	views = calloc(nviews ? nviews : 1, sizeof(*views));
 	if (!views) {
@@ -828,6 +978,7 @@ out:
 	free(views);
 	free(regions);
 	free(data);
+	userbpf_pktrun__free(pktrun);
 	userbpf_helpers__free(helpers);
 	return rc_exit;
 }
@@ -938,6 +1089,45 @@ static void last_line(const char *log, char *buf, size_t size)
 	snprintf(buf, size, "%.*s", (int)(end - start), start);
 }
 
+/*
+ * A packet program with --data in the kernel: the kernel's twin of the packet runner (kpkt.c), so the
+ * verdict and the packet out mean what they mean for userbpf. --repeat N: N - 1 timed runs in the
+ * kernel (its own mean), then the one whose result is shown.
+ */
+static int kernel_packet_once(const struct run_ctx *rc, struct run_result *res, struct userbpf_kpktrun **kp,
+			      char *err, size_t err_size)
+{
+	const struct run_obj_args *a = rc->a;
+	struct userbpf_pkt_result pr;
+	uint32_t ns = 0;
+	int e;
+
+	struct userbpf_kpktrun_opts ko = USERBPF_OPTS_INIT(userbpf_kpktrun_opts, .err_buf = err, .err_size = err_size);
+	*kp = userbpf_kpktrun__new(rc->kobj, a->prog, &ko);
+	if (!*kp)
+		return -errno;
+	if (a->repeat > 1) {
+		e = userbpf_kpktrun__time(*kp, a->data, (uint32_t)a->data_len, NULL, (uint32_t)(a->repeat - 1), &ns,
+					  NULL, err, err_size);
+		if (e)
+			return e;
+	}
+	memset(&pr, 0, sizeof(pr));
+	e = userbpf_kpktrun__run(*kp, a->data, (uint32_t)a->data_len, NULL, &pr, err, err_size);
+	if (e)
+		return e;
+	res->retval = pr.retval;
+	res->runs = a->repeat ? a->repeat : 1;
+	res->ns_per_run = ns;
+	res->is_packet = true;
+	res->action = pr.action;
+	res->data_in = a->data;
+	res->data_len = a->data_len;
+	res->data_out = pr.data;
+	res->out_len = pr.len;
+	return 0;
+}
+
 static int run_kernel(struct run_ctx *rc, struct userbpf_program *prog)
 {
 	const struct run_obj_args *a = rc->a;
@@ -945,12 +1135,12 @@ static int run_kernel(struct run_ctx *rc, struct userbpf_program *prog)
 	struct run_result res = {.backend = "kernel"};
 	struct map_view *views = NULL;
 	struct userbpf_kobject *kobj = NULL;
+	struct userbpf_kpktrun *kpkt = NULL;
 	uint8_t *out = NULL;
 	size_t nviews, out_size = a->data_len + 4096;
 	char why[512] = "", log[1024] = "", err[512] = "", line[600];
 	int ret = CLI_EXIT_RUNTIME, e;
 
-	(void)prog;
 	if (userbpf_kernel_available(why, sizeof(why)) != 1) {
 		cli_err("%s: --kernel: %s", o->name, *why ? why : "bpf() is not available");
 		return CLI_EXIT_RUNTIME;
@@ -973,7 +1163,11 @@ static int run_kernel(struct run_ctx *rc, struct userbpf_program *prog)
 	    userbpf_ktest_run_opts, .data_in = a->data_len ? a->data : NULL,
 	    .data_size_in = (uint32_t)a->data_len, .data_out = out, .data_size_out = (uint32_t)out_size,
 	    .repeat = (uint32_t)a->repeat, .err_buf = err, .err_size = sizeof(err));
-	e = userbpf_kobject__test_run(kobj, a->prog, &to);
+	bool packet = cli_is_packet_type(userbpf_program__type(prog));
+	if (packet)
+		e = kernel_packet_once(rc, &res, &kpkt, err, sizeof(err));
+	else
+		e = userbpf_kobject__test_run(kobj, a->prog, &to);
 	if (e) {
 		const char *vlog = userbpf_kobject__verifier_log(kobj, a->prog);
 		cli_first_line(err, line, sizeof(line));
@@ -987,6 +1181,8 @@ static int run_kernel(struct run_ctx *rc, struct userbpf_program *prog)
 				*line ? line : strerror(-e));
 		goto out;
 	}
+	if (packet)
+		goto report;
 	res.retval = to.retval;
 	res.runs = a->repeat ? a->repeat : 1;
 	res.ns_per_run = to.duration;
@@ -994,6 +1190,7 @@ static int run_kernel(struct run_ctx *rc, struct userbpf_program *prog)
 	res.data_out = out;
 	/* The kernel's packet out may differ in length; compare and show what it gave back. */
 	res.data_len = to.data_size_out == a->data_len ? a->data_len : 0;
+report:
 
 	nviews = userbpf_object__map_cnt(o->obj);
 	views = calloc(nviews ? nviews : 1, sizeof(*views));
@@ -1011,6 +1208,7 @@ static int run_kernel(struct run_ctx *rc, struct userbpf_program *prog)
 out:
 	free(views);
 	free(out);
+	userbpf_kpktrun__free(kpkt);
 	userbpf_kobject__close(kobj);
 	rc->kobj = NULL;
 	return ret;
@@ -1041,6 +1239,7 @@ int cli_run_object(const struct run_obj_args *a, char *buf, size_t len)
 {
 	struct cli_obj o;
 	struct userbpf_program *prog, *p;
+	struct userbpf_object_map *m;
 	struct json j;
 	struct run_ctx rc = {.o = &o, .a = a};
 	char names[512];
@@ -1062,13 +1261,25 @@ int cli_run_object(const struct run_obj_args *a, char *buf, size_t len)
 		ret = CLI_EXIT_USAGE;
 		goto out;
 	}
-	/* Only the program run is loaded, so that another's helpers cannot stand in its way. */
+	/* Only the program run is loaded, so that another's helpers cannot stand in its way, with the
+	 * programs the object's prog_array slots hold: those it may tail-call. */
 	userbpf_object__for_each_program(p, o.obj) userbpf_program__set_autoload(p, p == prog);
+	userbpf_object__for_each_map(m, o.obj) {
+		for (size_t i = 0; i < userbpf_object_map__slot_cnt(m); i++) {
+			const struct userbpf_program *t = NULL;
+
+			if (!userbpf_object_map__slot(m, i, NULL, NULL, &t) && t)
+				userbpf_program__set_autoload(
+				    userbpf_object__find_program_by_name(o.obj, userbpf_program__name(t)), true);
+		}
+	}
 	if (a->json) {
 		json_init(&j, stdout);
 		rc.j = &j;
 	}
-	if (a->kernel)
+	if (a->read_file || a->iface)
+		ret = cli_run_packets(a, &o, prog);
+	else if (a->kernel)
 		ret = run_kernel(&rc, prog);
 	else
 		ret = run_userbpf(&rc, prog);
