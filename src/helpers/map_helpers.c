@@ -24,6 +24,11 @@ static uint64_t h_map_lookup_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 	return (uint64_t)(uintptr_t)map_lookup(MAP(r1), PTR(r2));
 }
 
+bool map_helper_is_lookup(userbpf_helper_fn fn)
+{
+	return fn == h_map_lookup_elem;
+}
+
 static uint64_t h_map_update_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 				  const struct userbpf_call *c)
 {

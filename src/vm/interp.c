@@ -226,6 +226,16 @@ dispatch:
 			reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &call.pub);
 			vmnext;
 		}
+		vmcase(ARRAY_LOOKUP)
+		{
+			/* bpf_map_lookup_elem on an array map fixed at load (prog.c): the value's address,
+			 * or NULL past the end, as array_lookup computes it, without the call. */
+			const struct vm_inline_array *a = &prog->inline_arrays[OFF];
+			uint32_t idx;
+			memcpy(&idx, (const void *)(uintptr_t)reg[2], sizeof(idx));
+			reg[0] = idx < a->max_entries ? (uint64_t)(uintptr_t)(a->base + (size_t)idx * a->stride) : 0;
+			vmnext;
+		}
 		vmcase(TAIL_CALL)
 		{
 			/* bpf_tail_call: run the target from its first instruction on this frame, r1 kept.

@@ -10,7 +10,8 @@
  * are limited to USERBPF_MAX_FRAMES frames. Failures end the run with -EFAULT, -ETIME or -E2BIG and
  * one line in err_buf: "insn N: <disassembly>: <what happened>".
  * Works on the validated program (insns + ops), not on the fast engine's records, except for the
- * helper index of calls, which it reads from prog->code (call records are never fused).
+ * helper index of calls, which it reads from prog->code (a call record keeps it in imm even when the
+ * fast engine inlines the call).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -138,6 +138,106 @@ static int fuse(const struct userbpf_prog *prog, size_t i)
 }
 
 /*
+ * The array map a `call bpf_map_lookup_elem` at slot i looks up, when r1 is a constant there: an
+ * `lddw r1, map` (src 5) earlier in the same basic block, with no jump landing after it up to the
+ * call and nothing in between that writes r1 or calls. NULL otherwise (or for other map types).
+ */
+static struct userbpf_map *const_array_at_call(const struct userbpf_prog *prog, const bool *target, size_t i,
+					       struct userbpf_map *const *maps)
+{
+	for (size_t j = i; j-- > 0;) {
+		if (target[j + 1])
+			return NULL;
+		const struct userbpf_insn *in = &prog->insns[j];
+		unsigned op = prog->ops[j];
+		if (op == ISA_NR_OPS) { /* second slot of an lddw: the first says what it loads */
+			const struct userbpf_insn *first = &prog->insns[j - 1];
+			if (first->dst_reg != 1) {
+				j--;
+				continue;
+			}
+			if (first->src_reg != BPF_PSEUDO_MAP_IDX || !maps)
+				return NULL;
+			struct userbpf_map *m = maps[first->imm];
+			return m && m->type == USERBPF_MAP_TYPE_ARRAY && map_array_base(m) ? m : NULL;
+		}
+		switch (isa_forms[op].kind) {
+		case ISA_KIND_ALU_K:
+		case ISA_KIND_ALU_X:
+		case ISA_KIND_NEG:
+		case ISA_KIND_MOVSX:
+		case ISA_KIND_END:
+		case ISA_KIND_LDX:
+			if (in->dst_reg == 1)
+				return NULL;
+			break;
+		case ISA_KIND_ST:
+		case ISA_KIND_STX:
+			break;
+		default: /* jumps, calls, atomics (may write a register), legacy packet loads */
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Slots that a jump, a local call or a callback address (lddw src 4) can land on. */
+static bool *jump_targets(const struct userbpf_prog *prog)
+{
+	size_t n = prog->insn_cnt;
+	bool *t = calloc(n + 1, sizeof(*t));
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct userbpf_insn *in = &prog->insns[i];
+		unsigned op = prog->ops[i];
+		int64_t to;
+		if (op == ISA_NR_OPS)
+			continue;
+		switch (isa_forms[op].kind) {
+		case ISA_KIND_JA:
+		case ISA_KIND_JCC_K:
+		case ISA_KIND_JCC_X:
+			to = (int64_t)i + 1 + in->off;
+			break;
+		case ISA_KIND_JA32:
+		case ISA_KIND_CALL_LOCAL:
+			to = (int64_t)i + 1 + in->imm;
+			break;
+		case ISA_KIND_LDDW:
+			if (in->src_reg != BPF_PSEUDO_FUNC)
+				continue;
+			to = (int64_t)i + 1 + in->imm;
+			break;
+		default:
+			continue;
+		}
+		if (to >= 0 && (size_t)to <= n)
+			t[to] = true;
+	}
+	return t;
+}
+
+/* Index of map `m` in prog->inline_arrays (added if new), or -errno. */
+static int inline_array(struct userbpf_prog *prog, struct userbpf_map *m)
+{
+	char *base = map_array_base(m);
+	for (uint32_t k = 0; k < prog->nr_inline_arrays; k++)
+		if (prog->inline_arrays[k].base == base)
+			return (int)k;
+	if (prog->nr_inline_arrays >= INT16_MAX)
+		return -E2BIG;
+	struct vm_inline_array *a =
+	    realloc(prog->inline_arrays, (prog->nr_inline_arrays + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	prog->inline_arrays = a;
+	a[prog->nr_inline_arrays] =
+	    (struct vm_inline_array){.base = base, .stride = m->pcpu_stride, .max_entries = m->max_entries};
+	return (int)prog->nr_inline_arrays++;
+}
+
+/*
  * Build prog->code from the validated program. Each slot becomes one 16-byte record holding the
  * handler address (so dispatch is a single indirect jump with no table lookup), the registers, off
  * and imm; the ja displacement is moved to imm so ja and ja32 share a handler; helper ids become
@@ -152,8 +252,12 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 	bool nofuse = env && *env && *env != '0';
 	size_t n = prog->insn_cnt;
 	struct vm_insn *code = calloc(n + 1, sizeof(*code));
-	if (!code)
+	bool *target = nofuse ? NULL : jump_targets(prog);
+	if (!code || (!nofuse && !target)) {
+		free(code);
+		free(target);
 		return -ENOMEM;
+	}
 	prog->code = code;
 	for (size_t i = 0; i < n; i++) {
 		const struct userbpf_insn *in = &prog->insns[i];
@@ -172,8 +276,10 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 				code[i].h.u64 = t;
 				uint32_t *v =
 				    realloc(prog->func_targets, (prog->nr_func_targets + 1) * sizeof(*v));
-				if (!v)
+				if (!v) {
+					free(target);
 					return -ENOMEM;
+				}
 				prog->func_targets = v;
 				v[prog->nr_func_targets++] = t;
 			}
@@ -192,14 +298,35 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 		case ISA_KIND_CALL_HELPER: {
 			const struct helpers_entry *e = helpers_find(helpers, (uint32_t)in->imm);
 			int64_t slot = e ? helper_slot(prog, e) : -EINVAL;
-			if (slot < 0)
+			if (slot < 0) {
+				free(target);
 				return (int)slot;
+			}
 			r->imm = (int32_t)slot;
 			if (e->fn == vm_helper_tail_call) {
 				r->h.op = VM_OP_TAIL_CALL;
 				if (labels)
 					r->h.label = labels[VM_OP_TAIL_CALL];
 				continue;
+			}
+			/* A lookup in an array map known here: inlined. imm keeps the helper (the
+			 * checked engine calls it); off holds the inline_arrays index. */
+			struct userbpf_map *am = target && map_helper_is_lookup(e->fn)
+						     ? const_array_at_call(prog, target, i, maps)
+						     : NULL;
+			if (am) {
+				int k = inline_array(prog, am);
+				if (k == -ENOMEM) {
+					free(target);
+					return k;
+				}
+				if (k >= 0) {
+					r->off = (int16_t)k;
+					r->h.op = VM_OP_ARRAY_LOOKUP;
+					if (labels)
+						r->h.label = labels[VM_OP_ARRAY_LOOKUP];
+					continue;
+				}
 			}
 			break;
 		}
@@ -243,6 +370,7 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 		else if (disp >= INT16_MIN && disp <= INT16_MAX)
 			code[i].off = (int16_t)disp;
 	}
+	free(target);
 	/* A record past the end, never reached (validation refuses falling off the end). */
 	if (labels)
 		code[n].h.label = labels[VM_OP_EXIT];
@@ -410,6 +538,7 @@ void userbpf_prog__free(struct userbpf_prog *prog)
 void vm_prog_destroy(struct userbpf_prog *prog)
 {
 	free(prog->func_targets);
+	free(prog->inline_arrays);
 	free(prog->hook_name);
 	free(prog->insns);
 	free(prog->ops);

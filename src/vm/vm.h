@@ -22,6 +22,7 @@
 #define VM_SUPER_OPS(S)                                                                                      \
 	S(MOV_ADD_X) /* rA = rB; rA += rC                 (clang's address computation) */                   \
 	S(TAIL_CALL) /* call 12 (bpf_tail_call) when the registered helper is userbpf's */                   \
+	S(ARRAY_LOOKUP) /* call 1 (map_lookup_elem) on an array map fixed by an lddw in the same block */    \
 	VM_SUPER_MEM(S, LDXB)                                                                                \
 	VM_SUPER_MEM(S, LDXH)                                                                                \
 	VM_SUPER_MEM(S, LDXW)                                                                                \
@@ -84,6 +85,13 @@ struct vm_insn {
 	int32_t imm;
 };
 
+/* An array map whose lookups are inlined (VM_OP_ARRAY_LOOKUP): its values, their spacing, its size. */
+struct vm_inline_array {
+	char *base;
+	uint32_t stride;
+	uint32_t max_entries;
+};
+
 /* A helper call resolved at load time. */
 struct vm_helper {
 	userbpf_helper_fn fn;
@@ -106,6 +114,8 @@ struct userbpf_prog {
 	uint32_t nr_maps;
 	struct userbpf_region *map_regions; /* values reached by lddw src 6: checked-engine regions */
 	uint32_t nr_map_regions;
+	struct vm_inline_array *inline_arrays; /* ARRAY_LOOKUP records: imm indexes this */
+	uint32_t nr_inline_arrays;
 	uint32_t *func_targets; /* instruction indexes named by lddw src 4 (callbacks), sorted */
 	uint32_t nr_func_targets;
 	uint32_t id;		/* unique, never reused (prog_ids.c); 0 until registered */

@@ -6,6 +6,7 @@
  * registers, LD_ABS/LD_IND bounds, helpers with cookies). The last test fails if some form of
  * opcodes.def was never run.
  */
+#include "userbpf/maps.h"
 #include "vmtest.h"
 
 #define NEG(x)	((uint64_t)(int64_t)(x))
@@ -820,6 +821,82 @@ TEST(jump_threading)
 	struct runcfg cfg = {.budget = 100};
 	struct runres r = RUN_CHECKED(&cfg, I_MOV64_IMM(0, 0), I_JA(-1), I_EXIT());
 	CHECK_EQ_INT(r.err, -ETIME);
+}
+
+/* Array lookups inlined by the fast engine (VM_OP_ARRAY_LOOKUP): the value's address in range, NULL
+ * past the end, the same as the helper the checked engine calls; not inlined when r1 may not hold
+ * the map at the call (rewritten, or a jump lands between the lddw and the call). */
+static int array_lookup_records(const struct userbpf_prog *prog)
+{
+	const void *const *labels = interp_labels();
+	int n = 0;
+	for (size_t i = 0; i < prog->insn_cnt; i++)
+		if (prog->ops[i] < ISA_NR_OPS &&
+		    (labels ? prog->code[i].h.label == labels[VM_OP_ARRAY_LOOKUP]
+			    : prog->code[i].h.op == (uintptr_t)VM_OP_ARRAY_LOOKUP))
+			n++;
+	return n;
+}
+
+TEST(array_lookup_inlined)
+{
+	struct userbpf_map *m = userbpf_map_create(USERBPF_MAP_TYPE_ARRAY, "arr", 4, 12, 5, NULL);
+	struct userbpf_helpers *h = userbpf_helpers__new();
+	CHECK(m && h);
+	if (!m || !h)
+		return;
+	CHECK_EQ_INT(userbpf_helpers__add_maps(h), 0);
+	for (uint32_t k = 0; k < 5; k++) {
+		uint32_t v[3] = {100 + k, 200 + k, 300 + k};
+		CHECK_EQ_INT(userbpf_map_update_elem(m, &k, v, USERBPF_ANY), 0);
+	}
+	struct userbpf_region regions[4];
+	int nr = userbpf_map__regions(m, regions, 4);
+	CHECK(nr > 0);
+	static const uint32_t keys[] = {0, 3, 4, 5, 0xffffffffu};
+	for (int variant = 0; variant < 3; variant++) {
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			/* variant 1: r1 rewritten with itself (not inlined); 2: a jump lands on the call */
+			struct userbpf_insn p[] = {
+			    I_ST(BPF_W, 10, -4, (int32_t)keys[k]),
+			    I_MOV64_REG(2, 10),
+			    I_ALU64_IMM(BPF_ADD, 2, -4),
+			    I_RAW(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_IDX, 0, 0),
+			    I_RAW(0, 0, 0, 0, 0),
+			    variant == 1 ? I_MOV64_REG(1, 1) : variant == 2 ? I_JA(0) : I_MOV64_IMM(3, 0),
+			    I_CALL(1), /* bpf_map_lookup_elem */
+			    I_JMP_IMM(BPF_JEQ, 0, 0, 2),
+			    I_LDX(BPF_W, 0, 0, 8),
+			    I_EXIT(),
+			    I_MOV64_IMM(0, 0xdead),
+			    I_EXIT(),
+			};
+			char log[256] = "";
+			struct userbpf_map *maps[1] = {m};
+			struct userbpf_prog_opts o = USERBPF_OPTS_INIT(
+			    userbpf_prog_opts, .helpers = h, .log_buf = log, .log_size = sizeof(log),
+			    .flags = USERBPF_PROG_F_TRUSTED, .maps = maps, .nr_maps = 1);
+			struct userbpf_prog *prog = userbpf_prog__load(p, sizeof(p) / sizeof(p[0]), &o);
+			if (!prog) {
+				fprintf(stderr, "load: %s\n", log);
+				CHECK(prog);
+				continue;
+			}
+			vt_mark_supers(prog);
+			CHECK_EQ_INT(array_lookup_records(prog), variant == 0 ? 1 : 0);
+			uint64_t want = keys[k] < 5 ? 300 + keys[k] : 0xdead;
+			struct runcfg cfg = {.regions = regions, .nr_regions = (size_t)nr};
+			struct runres f = vt_exec(prog, &cfg, NULL, USERBPF_EXEC_FAST);
+			struct runres c = vt_exec(prog, &cfg, NULL, USERBPF_EXEC_CHECKED);
+			CHECK_EQ_INT(f.err, 0);
+			CHECK_EQ_INT(c.err, 0);
+			CHECK_EQ_U64(f.r0, want);
+			CHECK_EQ_U64(c.r0, want);
+			userbpf_prog__free(prog);
+		}
+	}
+	userbpf_helpers__free(h);
+	userbpf_map__free(m);
 }
 
 /* Every form of opcodes.def that can run was run by some test above. */
