@@ -189,7 +189,10 @@ USERBPF_API int userbpf_kpktrun__run(struct userbpf_kpktrun *run, const void *pk
  * Time the program on one packet: BPF_PROG_TEST_RUN with `repeat` runs of the same packet (maps
  * change as the program changes them; the packet is not reset between runs). *ns_per_run is the
  * kernel's own mean, whole ns, which leaves out the syscall and the packet's setup and copy.
- * *retval (may be NULL) the last run's. 0 or -errno as userbpf_kpktrun__run.
+ * *retval (may be NULL) the last run's. 0 or -errno as userbpf_kpktrun__run. For XDP with repeat
+ * > 1 the kernel adds the program to its XDP dispatcher for the call and removes it after, each a
+ * synchronize_rcu (milliseconds), unless the program is attached to a device meanwhile (see
+ * bench/pkt_xdp.c): time many packets of an XDP program with it attached.
  */
 USERBPF_API int userbpf_kpktrun__time(struct userbpf_kpktrun *run, const void *pkt, uint32_t len,
 				      const struct userbpf_pkt_meta *meta, uint32_t repeat, uint32_t *ns_per_run,
