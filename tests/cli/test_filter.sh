@@ -69,6 +69,15 @@ make_captures() {
 		pkt "$P1"
 	} >"$T/raw.pcap"
 	head -c -5 "$T/cap.pcap" >"$T/trunc.pcap"
+	# A 4000-byte IPv4 UDP frame (a jumbo frame: more than an XDP frame's 3520 bytes) after P1.
+	local big=${MAC2}${MAC1}0800450f0f920004000040110000c0a8010508080808
+	big+=14e900350f7e0000
+	big+=$(printf '%07916d' 0)
+	{
+		pcap_header 1
+		pkt "$P1"
+		pkt "$big"
+	} >"$T/big.pcap"
 }
 make_captures
 
@@ -151,6 +160,24 @@ test_run_tc() {
 
 test_run_socket() {
 	run_count socket 'udp port 53' 6 2 && run_count socket 'ether[0] & 1 != 0' 6 2
+}
+
+test_jumbo_frame() {
+	# XDP sees the first 3520 bytes (the rest is in fragments): its len is 3520; tc sees all 4000.
+	ub filter -r "$T/big.pcap" 'udp port 53'
+	expect_rc 0 || return 1
+	grep -qF "big.pcap: 2 packets, 1 matched" "$T/out" || { why "xdp counts"; show; return 1; }
+	ub filter -r "$T/big.pcap" 'len == 3520 and udp[3980:2] == 0'
+	expect_rc 0 || return 1
+	grep -qF "big.pcap: 2 packets, 0 matched" "$T/out" || { why "xdp: bytes past 3520 are not in data"; show; return 1; }
+	ub filter -r "$T/big.pcap" 'len == 3520'
+	expect_rc 0 || return 1
+	grep -qF "big.pcap: 2 packets, 1 matched" "$T/out" || { why "xdp len"; show; return 1; }
+	grep -qF "libpcap agrees on every packet" "$T/out" || { why "xdp agreement"; show; return 1; }
+	ub filter --type tc -r "$T/big.pcap" 'udp port 53 and len == 4000'
+	expect_rc 0 || return 1
+	grep -qF "big.pcap: 2 packets, 1 matched" "$T/out" || { why "tc runs the jumbo frame"; show; return 1; }
+	grep -qF "libpcap agrees on every packet" "$T/out" || { why "tc agreement"; show; return 1; }
 }
 
 test_write_matching_packets() {

@@ -2,13 +2,16 @@
  * diff_filter.c - tcpdump filters translated to eBPF, written as objects and loaded into the Linux
  * kernel: for every test expression (filter_util.c), type xdp and tc, the object written by
  * userbpf_object_write() is opened by userbpf's loader, loaded by the kernel backend, and run with
- * BPF_PROG_TEST_RUN on every generated packet; the kernel's verdict must equal libpcap's
- * pcap_offline_filter and userbpf's own run of the same object (packet runner, fast engine).
+ * BPF_PROG_TEST_RUN on every generated packet; the kernel's return value must be the verdict
+ * libpcap's pcap_offline_filter gives, and the one userbpf gives running the same object (object
+ * loader, packet runner, checked engine).
  *
  * The kernel's test run refuses frames shorter than an Ethernet header, so those are left to the
  * unit test (test_filter_pcap). XDP has no wire length: libpcap is asked with len = caplen for XDP;
  * TC passes the wire length in ctx_in (__sk_buff wire_len), which the program's `len` reads.
  */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +77,7 @@ static int run_expr(const char *expr, unsigned int type, const char *sec, uint64
 								   .err_size = sizeof(err));
 	struct userbpf_object *obj = NULL;
 	struct userbpf_kobject *k = NULL;
+	struct userbpf_pktrun *urun = NULL;
 	if (userbpf_object_write(path, "filter", sec, insns, n, &wopts)) {
 		fprintf(stderr, "'%s' %s: write: %s\n", expr, sec, err);
 		fails++;
@@ -92,6 +96,22 @@ static int run_expr(const char *expr, unsigned int type, const char *sec, uint64
 	k = userbpf_kobject__load(obj, &ko);
 	if (!k) {
 		fprintf(stderr, "'%s' %s: kernel load: %s\n", expr, sec, err);
+		fails++;
+		goto out;
+	}
+	/* The same object in userbpf: loaded by the object loader, run by the runner's checked engine. */
+	struct userbpf_object_load_opts lo = USERBPF_OPTS_INIT(userbpf_object_load_opts, .log_buf = err,
+							       .log_size = sizeof(err));
+	if (userbpf_object__load(obj, &lo)) {
+		fprintf(stderr, "'%s' %s: userbpf load: %s\n", expr, sec, err);
+		fails++;
+		goto out;
+	}
+	struct userbpf_pktrun_opts ro = USERBPF_OPTS_INIT(userbpf_pktrun_opts, .exec = USERBPF_EXEC_CHECKED,
+							  .err_buf = err, .err_size = sizeof(err));
+	urun = userbpf_pktrun__new(userbpf_program__prog(userbpf_object__find_program_by_name(obj, "filter")), &ro);
+	if (!urun) {
+		fprintf(stderr, "'%s' %s: userbpf runner: %s\n", expr, sec, err);
 		fails++;
 		goto out;
 	}
@@ -123,14 +143,20 @@ static int run_expr(const char *expr, unsigned int type, const char *sec, uint64
 		uint32_t pass = type == USERBPF_PROG_TYPE_XDP ? XDP_PASS : TC_ACT_OK;
 		uint32_t drop = type == USERBPF_PROG_TYPE_XDP ? XDP_DROP : TC_ACT_SHOT;
 		uint32_t expect = want ? pass : drop;
-		if (r.retval != expect) {
-			fprintf(stderr, "'%s' %s packet %zu (caplen %u wirelen %u): kernel %u, libpcap %s\n", expr, sec,
-				i, p[i].caplen, p[i].wirelen, r.retval, want ? "match" : "no match");
+		struct userbpf_pkt_meta meta = {.wire_len = p[i].wirelen};
+		struct userbpf_pkt_result ures;
+		rc = userbpf_pktrun__run(urun, p[i].data, p[i].caplen, &meta, &ures, err, sizeof(err));
+		if (r.retval != expect || rc || ures.retval != r.retval) {
+			fprintf(stderr, "'%s' %s packet %zu (caplen %u wirelen %u): kernel %u, userbpf %d/%" PRIu64
+					", libpcap %s\n",
+				expr, sec, i, p[i].caplen, p[i].wirelen, r.retval, rc, ures.retval,
+				want ? "match" : "no match");
 			fails++;
 		}
 		(*compared)++;
 	}
 out:
+	userbpf_pktrun__free(urun);
 	userbpf_kobject__close(k);
 	userbpf_object__close(obj);
 	unlink(path);
@@ -152,7 +178,7 @@ static void run_all(unsigned int type, const char *sec)
 	/* Only the few frames with a cut-short IP header may be refused (about 3% of them). */
 	CHECK(refused * 10 < compared);
 	fprintf(stderr, "%s: %zu expressions: %" PRIu64 " kernel verdicts equal to libpcap's (%" PRIu64
-		" runs of frames with a cut-short IP header refused by the kernel's test run)\n",
+		" runs of frames with a cut-short IP header refused by the kernel's test run), and to userbpf's\n",
 		sec, filter_nr_exprs, compared, refused);
 }
 
@@ -168,4 +194,63 @@ TEST(kernel_filter_tc)
 	NEED_KERNEL();
 	CHECK(pkts() != NULL);
 	run_all(USERBPF_PROG_TYPE_SCHED_CLS, "tc");
+}
+
+/* The written object is an ordinary BPF object: libbpf opens it and the kernel loads it from there. */
+TEST(libbpf_loads_written_object)
+{
+	NEED_KERNEL();
+	static const struct {
+		const char *sec;
+		unsigned int type;
+		enum bpf_prog_type ktype;
+	} kinds[] = {{"xdp", USERBPF_PROG_TYPE_XDP, BPF_PROG_TYPE_XDP},
+		     {"tc", USERBPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_CLS}};
+	const struct pktgen_pkt *p = pkts();
+	CHECK(p != NULL);
+	for (size_t t = 0; p && t < 2; t++) {
+		struct filter_prog fp;
+		char err[256], path[] = "/tmp/userbpf_filter_libbpfXXXXXX";
+		CHECK_EQ_INT(filter_compile("udp port 53 and not src net 10.0.0.0/8", &fp, err, sizeof(err)), 0);
+		struct userbpf_insn *insns = NULL;
+		size_t n = 0;
+		struct userbpf_cbpf_opts co = USERBPF_OPTS_INIT(userbpf_cbpf_opts, .prog_type = kinds[t].type);
+		CHECK_EQ_INT(userbpf_cbpf_translate(fp.insns, fp.cnt, &co, &insns, &n), 0);
+		int fd = mkstemp(path);
+		CHECK(fd >= 0);
+		if (fd >= 0)
+			close(fd);
+		CHECK_EQ_INT(userbpf_object_write(path, "filter", kinds[t].sec, insns, n, NULL), 0);
+		struct bpf_object *bo = bpf_object__open_file(path, NULL);
+		CHECK(bo != NULL);
+		if (bo) {
+			CHECK_EQ_INT(bpf_object__load(bo), 0);
+			struct bpf_program *bp = bpf_object__find_program_by_name(bo, "filter");
+			CHECK(bp != NULL);
+			CHECK(bp && bpf_program__type(bp) == kinds[t].ktype);
+			int pfd = bp ? bpf_program__fd(bp) : -1;
+			size_t runs = 0, matches = 0;
+			for (size_t i = 0; pfd >= 0 && i < NR_PKTS; i++) {
+				if (p[i].caplen < 14 || p[i].caplen != p[i].wirelen)
+					continue;
+				LIBBPF_OPTS(bpf_test_run_opts, r, .data_in = p[i].data, .data_size_in = p[i].caplen);
+				int rc = bpf_prog_test_run_opts(pfd, &r);
+				if (rc == -EINVAL && kinds[t].type == USERBPF_PROG_TYPE_SCHED_CLS)
+					continue; /* a cut-short IP header, refused by the skb test run */
+				CHECK_EQ_INT(rc, 0);
+				int want = filter_ref(&fp, p[i].data, p[i].caplen, p[i].wirelen) != 0;
+				uint32_t expect = kinds[t].type == USERBPF_PROG_TYPE_XDP ? (want ? XDP_PASS : XDP_DROP)
+											   : (want ? TC_ACT_OK : TC_ACT_SHOT);
+				CHECK_EQ_U64(r.retval, expect);
+				runs++;
+				matches += want;
+			}
+			CHECK(runs > NR_PKTS / 2);
+			CHECK(matches > 0);
+			bpf_object__close(bo);
+		}
+		unlink(path);
+		free(insns);
+		filter_free(&fp);
+	}
 }

@@ -34,6 +34,8 @@ static const struct cli_opt filter_opts[] = {
 
 #define SNAPLEN 262144
 #define CHUNK 4096
+/* The linear part of an XDP frame: one page less the headroom and the skb_shared_info tailroom. */
+#define XDP_LINEAR 3520
 
 struct filter_cmd {
 	unsigned int type;
@@ -50,7 +52,7 @@ struct filter_cmd {
 /* Counts of a run over a capture. */
 struct filter_stats {
 	uint64_t packets, matched, mismatches, first_mismatch;
-	uint64_t too_long; /* longer than the runner takes (an XDP frame: 3520 bytes) */
+	uint64_t too_long; /* longer than the runner takes (-EMSGSIZE) */
 	bool first_userbpf; /* userbpf's verdict on the first mismatch */
 	uint64_t run_ns;
 	uint64_t k_compared, k_mismatches, k_not_run, k_first_mismatch;
@@ -285,10 +287,14 @@ static int run_chunk(const struct filter_cmd *f, struct chunk *c, const struct u
 				strerror(-c->rc[i]));
 			return CLI_EXIT_RUNTIME;
 		}
-		/* XDP sees only the captured bytes: its `len` is the captured length. */
+		/*
+		 * XDP sees the linear part of the frame only (the first 3520 bytes: the rest is in
+		 * fragments, as the kernel's test run builds it) and no wire length: its `len` is
+		 * data_end - data. libpcap is asked about that same view.
+		 */
 		struct pcap_pkthdr h = c->hdr[i];
 		if (f->type == USERBPF_PROG_TYPE_XDP)
-			h.len = h.caplen;
+			h.len = h.caplen = h.caplen < XDP_LINEAR ? h.caplen : XDP_LINEAR;
 		u_int ref_val = (u_int)pcap_offline_filter(&f->fcode, &h, c->data[i]);
 		bool ref = ref_val != 0;
 		bool ours = verdict_of(f->type, &c->res[i]);
@@ -387,8 +393,7 @@ static void print_report(const struct filter_cmd *f, const struct filter_stats *
 	printf("userbpf: %.2f Mpps, %.1f ns/packet; libpcap %s\n", mpps, ns,
 	       st->mismatches ? "DISAGREES" : st->too_long ? "agrees on every packet run" : "agrees on every packet");
 	if (st->too_long)
-		printf("%" PRIu64 " packets longer than an XDP frame (3520 bytes) were not run (--type tc runs them)\n",
-		       st->too_long);
+		printf("%" PRIu64 " packets longer than %u bytes were not run\n", st->too_long, SNAPLEN);
 	if (f->kernel)
 		printf("kernel: %" PRIu64 " packets compared, %s (%" PRIu64 " not run: the kernel's test run refuses"
 		       " frames under 14 bytes%s)\n",
@@ -659,8 +664,9 @@ const struct cli_command cli_cmd_filter = {
 	    "                   packet and compare (frames under 14 bytes are not run there)\n"
 	    "  -j, --json       with -r: the report as one JSON object\n"
 	    "\n"
-	    "XDP sees only the captured bytes, so for --type xdp `len` (and greater/less) is the captured\n"
-	    "length and libpcap is asked the same; tc reads the wire length (__sk_buff wire_len).\n"
+	    "XDP sees only the captured bytes, and of a frame over 3520 bytes only the first 3520 (the rest\n"
+	    "is in fragments): for --type xdp, `len` (and greater/less) is that length and libpcap is asked\n"
+	    "about the same bytes. tc reads the wire length (__sk_buff wire_len) and the whole frame.\n"
 	    "Exit status: 0 every verdict agrees, 1 a packet disagrees (named on stderr), 2 a bad\n"
 	    "expression (libpcap's message), file or argument.\n",
     .main = filter_main,
