@@ -275,8 +275,8 @@ test_bad_arguments() {
 	expect_bad "^userbpf: run: -w, --drops, --count, --batch and --quiet need -r FILE or -i IFACE" || return 1
 	ub run "$OBJ" --prog xdp_count -r "$T/mix.pcap" --data-hex 00
 	expect_bad "^userbpf: run: -r runs on packets" || return 1
-	ub run "$OBJ" --prog xdp_count -r "$T/mix.pcap" --kernel
-	expect_bad "^userbpf: run: -r: no --repeat or --kernel" || return 1
+	ub run "$OBJ" --prog xdp_count -r "$T/mix.pcap" --repeat 2
+	expect_bad "^userbpf: run: -r: no --repeat" || return 1
 	ub run "$OBJ" --prog xdp_count -r "$T/mix.pcap" -w "$T/same.pcap" --drops "$T/same.pcap"
 	expect_bad "^userbpf: run: -w and --drops name the same file" || return 1
 	ub run "$OBJ" --prog not_packet -r "$T/mix.pcap"

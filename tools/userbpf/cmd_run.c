@@ -37,6 +37,7 @@ enum {
 	OPT_COUNT,
 	OPT_BATCH,
 	OPT_QUIET,
+	OPT_COMPARE,
 };
 
 static const struct cli_opt run_opts[] = {
@@ -61,6 +62,7 @@ static const struct cli_opt run_opts[] = {
     {"count", 'c', true, OPT_COUNT},
     {"batch", 0, true, OPT_BATCH},
     {"quiet", 'q', false, OPT_QUIET},
+    {"compare", 0, false, OPT_COMPARE},
     {NULL, 0, false, 0},
 };
 
@@ -82,6 +84,7 @@ struct run_args {
 	const char *read_file, *iface, *write_file, *drops_file;
 	uint64_t count, batch;
 	bool quiet;
+	bool compare;
 };
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -173,6 +176,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case OPT_QUIET:
 			a->quiet = true;
 			break;
+		case OPT_COMPARE:
+			a->compare = true;
+			break;
 		}
 	}
 	if (!a->file)
@@ -192,13 +198,18 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		if (a->data_file || a->data_hex || a->mem_hex || a->mem_file)
 			return cli_usage_err(cmd, "%s runs on packets: no --data, --data-hex, --mem or --mem-file",
 					     a->read_file ? "-r" : "-i");
-		if (a->repeat || a->kernel)
-			return cli_usage_err(cmd, "%s: no --repeat or --kernel (packets run in userbpf, once each)",
-					     a->read_file ? "-r" : "-i");
+		if (a->repeat)
+			return cli_usage_err(cmd, "%s: no --repeat (packets run once each)", a->read_file ? "-r" : "-i");
+		if (a->iface && (a->kernel || a->compare))
+			return cli_usage_err(cmd, "-i: no --kernel or --compare (they run a capture file's packets)");
+		if (a->kernel && a->compare)
+			return cli_usage_err(cmd, "--kernel and --compare exclude each other (--compare runs both)");
 		if (a->write_file && a->drops_file && strcmp(a->write_file, a->drops_file) == 0)
 			return cli_usage_err(cmd, "-w and --drops name the same file");
 	} else if (a->write_file || a->drops_file || a->count || a->batch || a->quiet) {
 		return cli_usage_err(cmd, "-w, --drops, --count, --batch and --quiet need -r FILE or -i IFACE");
+	} else if (a->compare) {
+		return cli_usage_err(cmd, "--compare needs -r FILE");
 	}
 	if (a->checked && a->fast)
 		return cli_usage_err(cmd, "--checked and --fast exclude each other");
@@ -270,6 +281,7 @@ static int run_object(const struct run_args *a, char *buf, size_t len)
 	    .count = a->count,
 	    .batch = a->batch,
 	    .quiet = a->quiet,
+	    .compare = a->compare,
 	};
 	const char *hex = a->data_hex ? a->data_hex : a->mem_hex;
 	const char *file = a->data_file ? a->data_file : a->mem_file;
@@ -405,7 +417,8 @@ const struct cli_command cli_cmd_run = {
 	     "       userbpf run OBJ --prog NAME [--data F | --data-hex HEX] [--repeat N] [--kernel]\n"
 	     "                   [--json] [--checked | --fast | --trusted] [--budget N] [--cpu N]\n"
 	     "       userbpf run OBJ --prog NAME (-r FILE | -i IFACE) [-w OUT] [--drops FILE]\n"
-	     "                   [--count N] [--batch N] [--checked | --fast | --trusted] [--json] [-q]",
+	     "                   [--count N] [--batch N] [--checked | --fast | --trusted] [--json] [-q]\n"
+	     "                   [--kernel | --compare]",
     .help = "Load FILE (raw bytecode, assembly or .data, see 'userbpf --help'), run it once and\n"
 	    "print r0 as 0x... . The program starts with r1 = a pointer to the memory block and\n"
 	    "r2 = its length in bytes (both 0 without memory), as in bpf_conformance. The kernel-\n"
@@ -473,6 +486,17 @@ const struct cli_command cli_cmd_run = {
 	    "  -c, --count N        stop after N packets\n"
 	    "      --batch N        packets per batch, 1..4096 (default 64)\n"
 	    "  -q, --quiet          only the counts: no trace lines, no maps\n"
+	    "  -k, --kernel         with -r: run every packet in the Linux kernel instead (one\n"
+	    "                       BPF_PROG_TEST_RUN each, the context built from the same packet\n"
+	    "                       metadata); the same summary, from the kernel's verdicts, packets\n"
+	    "                       out and maps, so the two outputs can be diffed\n"
+	    "      --compare        with -r: run every packet in userbpf and in the kernel; the\n"
+	    "                       summary is userbpf's, then 'compare:' lines: the first packet\n"
+	    "                       whose verdict, return value (32 bits) or output bytes differ,\n"
+	    "                       and the first map difference (per-CPU maps by the sum of their\n"
+	    "                       slots; 64-bit words holding a time of the run, bpf_ktime_get_ns(),\n"
+	    "                       taken as equal; prog arrays, perf event arrays, map-in-map left\n"
+	    "                       out); exit status 1 on any difference\n"
 	    "  -j, --json           one JSON object: {\"object\", \"program\", \"prog_type\",\n"
 	    "                       \"capture\" or \"interface\", \"packets\", \"bytes\", \"verdicts\":\n"
 	    "                       {\"aborted\", \"drop\", \"pass\", \"tx\", \"redirect\"},\n"

@@ -1077,6 +1077,23 @@ static const struct map_ops kernel_map_ops = {
     .nr_cpus = k_nr_cpus,
 };
 
+void cli_run_print_kmaps(const struct cli_obj *o, struct userbpf_kobject *kobj, struct json *j)
+{
+	struct run_ctx rc = {.o = o, .j = j, .kobj = kobj};
+	size_t nviews = userbpf_object__map_cnt(o->obj);
+	struct map_view *views = calloc(nviews ? nviews : 1, sizeof(*views));
+
+	if (!views) {
+		cli_err("out of memory");
+		return;
+	}
+	for (size_t i = 0; i < nviews; i++)
+		views[i] = (struct map_view){
+		    .def = userbpf_object__map_by_index(o->obj, i), .ops = &kernel_map_ops, .handle = kobj, .rc = &rc};
+	report_maps(j, views, nviews);
+	free(views);
+}
+
 /* The verifier log's last non-empty line, for a refused program. */
 static void last_line(const char *log, char *buf, size_t size)
 {

@@ -30,6 +30,7 @@ struct run_obj_args {
 	uint64_t count;		/* --count N: stop after N packets (0: all) */
 	uint64_t batch;		/* --batch N (0: 64) */
 	bool quiet;		/* --quiet: no trace lines, no per-map output */
+	bool compare;		/* --compare: -r packets in userbpf and the kernel (run_kpcap.c) */
 };
 
 /* Open the object in buf (taken over), run a->prog, print the report. Returns the exit status. */
@@ -52,6 +53,9 @@ int cli_run_load(const struct cli_obj *o, const struct run_obj_args *a, const st
  * the JSON object being written.
  */
 void cli_run_print_maps(const struct cli_obj *o, struct json *j);
+/* The same for the maps of the object loaded in the kernel (run OBJ -r FILE --kernel). */
+struct userbpf_kobject;
+void cli_run_print_kmaps(const struct cli_obj *o, struct userbpf_kobject *kobj, struct json *j);
 
 /* `run OBJ --prog NAME -r FILE | -i IFACE ...` (run_pcap.c). Returns the exit status. */
 int cli_run_packets(const struct run_obj_args *a, const struct cli_obj *o, struct userbpf_program *prog);

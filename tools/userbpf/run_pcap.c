@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "net/net.h"
 #include "obj.h"
+#include "run_kpcap.h"
 #include "run_obj.h"
 #include "userbpf/packet.h"
 
@@ -55,6 +56,7 @@ struct pcap_run {
 	char **trace;
 	size_t nr_trace;
 	uint64_t trace_more;
+	struct cli_kpcap *kp; /* --kernel, --compare (run_kpcap.c) */
 };
 
 static double now_ns(void)
@@ -181,7 +183,10 @@ static void print_text(const struct pcap_run *r, const struct cli_obj *o, const 
 		if (r->trace_more)
 			printf("  ... %" PRIu64 " more line%s\n", r->trace_more, r->trace_more == 1 ? "" : "s");
 	}
-	cli_run_print_maps(o, NULL);
+	if (cli_kpcap_kobj(r->kp))
+		cli_run_print_kmaps(o, cli_kpcap_kobj(r->kp), NULL);
+	else
+		cli_run_print_maps(o, NULL);
 }
 
 static void json_out_file(struct json *j, const char *key, const struct out_file *f)
@@ -247,7 +252,11 @@ static void print_json(const struct pcap_run *r, const struct cli_obj *o, const 
 			json_str(j, r->trace[i]);
 	json_arr_end(j);
 	json_kv_u64(j, "trace_dropped", a->quiet ? r->nr_trace + r->trace_more : r->trace_more);
-	if (!a->quiet)
+	if (r->kp)
+		cli_kpcap_json(r->kp, j);
+	if (!a->quiet && cli_kpcap_kobj(r->kp))
+		cli_run_print_kmaps(o, cli_kpcap_kobj(r->kp), j);
+	else if (!a->quiet)
 		cli_run_print_maps(o, j);
 	json_obj_end(j); /* ends the line */
 }
@@ -323,6 +332,8 @@ int cli_run_packets(const struct run_obj_args *a, const struct cli_obj *o, struc
 		ret = CLI_EXIT_USAGE;
 		goto out;
 	}
+	if ((a->kernel || a->compare) && !(r.kp = cli_kpcap_open(a, o, run, &ret)))
+		goto out;
 
 	if (a->read_file) {
 		src = net_src_open_file(a->read_file, err, sizeof(err));
@@ -386,7 +397,10 @@ int cli_run_packets(const struct run_obj_args *a, const struct cli_obj *o, struc
 		}
 		r.batch = upkts;
 		double t0 = now_ns();
-		userbpf_pktrun__run_batch(run, upkts, (size_t)n, on_result, &r);
+		if (r.kp)
+			cli_kpcap_batch(r.kp, upkts, (size_t)n, on_result, &r);
+		else
+			userbpf_pktrun__run_batch(run, upkts, (size_t)n, on_result, &r);
 		s.program_ns += now_ns() - t0;
 		s.packets += (uint64_t)n;
 		if (r.write_err)
@@ -408,11 +422,16 @@ int cli_run_packets(const struct run_obj_args *a, const struct cli_obj *o, struc
 	if (r.write_err)
 		ret = CLI_EXIT_RUNTIME;
 	int c1 = close_sink(&r.out, !r.write_err), c2 = close_sink(&r.drops, !r.write_err);
+	int cmp = r.kp && !r.write_err && !s.error ? cli_kpcap_finish(r.kp) : CLI_EXIT_OK;
 	if (a->json)
 		print_json(&r, o, &s, type);
 	else
 		print_text(&r, o, &s);
+	if (r.kp && !a->json)
+		cli_kpcap_print(r.kp);
 	fflush(stdout);
+	if (cmp)
+		ret = CLI_EXIT_RUNTIME;
 	if (r.write_err)
 		cli_err("%s: cannot write it: %s (after %" PRIu64 " packets)", cli_display_name(r.write_err_path),
 			strerror(-r.write_err), s.packets);
@@ -433,6 +452,7 @@ out:
 	net_src_close(src);
 	free(npkts);
 	free(upkts);
+	cli_kpcap_free(r.kp);
 	userbpf_pktrun__free(run);
 	userbpf_helpers__free(helpers);
 	for (size_t i = 0; i < r.nr_trace; i++)
