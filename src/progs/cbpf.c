@@ -53,8 +53,12 @@
 
 /* The largest packet offset the verifier tracks (its MAX_PACKET_OFF); no XDP/TC packet is longer. */
 #define PKT_OFF_MAX 0xffffu
-/* Socket filters: offsets kept below this never wrap the legacy loads' 32-bit signed offset. */
-#define SOCK_OFF_MAX 0x7fff0000u
+/*
+ * Socket filters: X and k each kept at most this, so X + k stays a positive 32-bit offset. The
+ * legacy loads take a negative one as SKF_NET_OFF/SKF_LL_OFF (the network or MAC header) in the
+ * kernel; libpcap simply fails such a load. No packet is 1 GiB long, so this rejects nothing real.
+ */
+#define SOCK_OFF_MAX 0x3fff0000u
 
 #define R_CTX_SAVED 5 /* XDP/TC: the context */
 #define R_DATA 6      /* XDP/TC: data; socket: the context */

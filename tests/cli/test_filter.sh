@@ -235,6 +235,24 @@ test_kernel_agrees() {
 	grep -qF "agrees with libpcap" "$T/out" || { why "tc kernel line"; show; return 1; }
 }
 
+# Every capture the project makes (examples/gen, built by `make`): every verdict as libpcap's.
+test_example_captures() {
+	local caps=("$BUILD"/examples/*.pcap) n=0
+	[ -e "${caps[0]}" ] || { echo "SKIP example_captures: no $BUILD/examples/*.pcap"; return 2; }
+	for cap in "${caps[@]}"; do
+		for e in 'ip and tcp[tcpflags] & tcp-syn != 0' 'udp port 53 or (vlan and tcp)' 'ip6 or len > 200' \
+			'net 10.0.0.0/8 and not udp'; do
+			for t in xdp tc socket; do
+				ub filter --type "$t" -r "$cap" "$e"
+				expect_rc 0 || { why "$t '$e' on $cap"; return 1; }
+				grep -qF "libpcap agrees on every packet" "$T/out" || { why "$t '$e' on $cap"; show; return 1; }
+				n=$((n + 1))
+			done
+		done
+	done
+	[ "$n" -ge 24 ] || why "only $n runs"
+}
+
 test_bad_expression() {
 	ub filter 'tcp port'
 	expect_rc 2 || return 1

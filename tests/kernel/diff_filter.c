@@ -254,3 +254,44 @@ TEST(libbpf_loads_written_object)
 		filter_free(&fp);
 	}
 }
+
+/*
+ * Socket filters: the kernel's test run shows them the packet from its network header, unlike a
+ * packet socket (and libpcap), so their verdicts are not compared here; the kernel must still
+ * verify and load every expression's translation (legacy LD_ABS/LD_IND, ctx loads).
+ */
+TEST(kernel_filter_socket_loads)
+{
+	NEED_KERNEL();
+	size_t loaded = 0;
+	for (size_t e = 0; e < filter_nr_exprs; e++) {
+		struct filter_prog fp;
+		char err[512], path[] = "/tmp/userbpf_filter_sockXXXXXX";
+		if (filter_compile(filter_exprs[e], &fp, err, sizeof(err))) {
+			CHECK(0);
+			continue;
+		}
+		struct userbpf_insn *insns = NULL;
+		size_t n = 0;
+		struct userbpf_cbpf_opts co = USERBPF_OPTS_INIT(userbpf_cbpf_opts, .prog_type = USERBPF_PROG_TYPE_SOCKET_FILTER);
+		CHECK_EQ_INT(userbpf_cbpf_translate(fp.insns, fp.cnt, &co, &insns, &n), 0);
+		int fd = mkstemp(path);
+		if (fd >= 0)
+			close(fd);
+		if (insns && fd >= 0 && userbpf_object_write(path, "filter", "socket", insns, n, NULL) == 0) {
+			struct userbpf_object *obj = userbpf_object__open_file(path, NULL);
+			struct userbpf_kobject_opts ko = USERBPF_OPTS_INIT(userbpf_kobject_opts, .log_buf = err,
+									   .log_size = sizeof(err));
+			struct userbpf_kobject *k = obj ? userbpf_kobject__load(obj, &ko) : NULL;
+			if (!k)
+				fprintf(stderr, "'%s' socket: kernel load: %s\n", filter_exprs[e], err);
+			loaded += k != NULL;
+			userbpf_kobject__close(k);
+			userbpf_object__close(obj);
+		}
+		unlink(path);
+		free(insns);
+		filter_free(&fp);
+	}
+	CHECK_EQ_INT(loaded, filter_nr_exprs);
+}

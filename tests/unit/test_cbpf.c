@@ -142,6 +142,10 @@ TEST(cbpf_ld_ind_and_msh)
 	     BPF_STMT(BPF_RET | BPF_K, 9));
 	DIFF(BPF_STMT(BPF_LDX | BPF_IMM, 2), BPF_STMT(BPF_LD | BPF_W | BPF_IND, 0xfffffffe),
 	     BPF_STMT(BPF_RET | BPF_K, 9));
+	/* X + k landing where the kernel's legacy loads would read the MAC header (SKF_LL_OFF). */
+	DIFF(BPF_STMT(BPF_LDX | BPF_IMM, 0x7ff00000), BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0x7ff00000),
+	     BPF_STMT(BPF_RET | BPF_K, 9));
+	DIFF(BPF_STMT(BPF_LDX | BPF_IMM, 0x40000000), BPF_STMT(BPF_LD | BPF_B | BPF_IND, 4), BPF_STMT(BPF_RET | BPF_K, 9));
 	/* MSH: X = 4 * (P[14] & 0xf) = 24, then an IND load through it. */
 	DIFF(BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14), BPF_STMT(BPF_LD | BPF_H | BPF_IND, 14),
 	     BPF_STMT(BPF_RET | BPF_A, 0));
