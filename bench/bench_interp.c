@@ -158,6 +158,7 @@ NATIVE(strmatch);
 NATIVE(tokenize);
 NATIVE(ilog2);
 NATIVE(fnv1a);
+NATIVE(empty);
 
 static struct bench benches[] = {
     {"sieve", 10000, 8000, init_sieve, native_sieve, "count primes below 10^4, sieve of Eratosthenes in mem"},
@@ -167,6 +168,7 @@ static struct bench benches[] = {
      "switch-driven lexer over 16 KiB of text"},
     {"ilog2", 64 << 10, 8 << 10, init_ilog2, native_ilog2, "integer log2 of 8192 64-bit values"},
     {"fnv1a", 64 << 10, 64 << 10, init_random_bytes, native_fnv1a, "FNV-1a 64-bit hash of 64 KiB"},
+    {"empty", 64, 64, init_random_bytes, native_empty, "return 0: the fixed cost of one run"},
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -63,6 +63,8 @@ struct progs_pkt {
 	bool maps_grow;
 	uint64_t insn_budget;
 	enum userbpf_exec exec;
+	bool fast;	     /* the runs take the fast engine (no access outside the packet's bounds) */
+	bool headroom_dirty; /* XDP: data_meta went below frame since the headroom was last cleared */
 	void (*trace_fn)(void *cookie, const char *line, size_t len);
 	void *trace_cookie;
 };

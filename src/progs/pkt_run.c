@@ -47,6 +47,8 @@ void progs_pkt_sync(struct progs_pkt *p)
 		p->ctx.xdp.data = (uintptr_t)p->data;
 		p->ctx.xdp.data_end = (uintptr_t)p->data_end;
 		p->ctx.xdp.data_meta = (uintptr_t)p->data_meta;
+		if (p->data_meta < p->frame) /* headroom exposed: cleared before the next packet */
+			p->headroom_dirty = true;
 	} else {
 		p->ctx.skb.data = (uintptr_t)p->data;
 		p->ctx.skb.data_end = (uintptr_t)p->data_end;
@@ -162,6 +164,8 @@ struct userbpf_pktrun *userbpf_pktrun__new(const struct userbpf_prog *prog, cons
 	p->xdp = type == USERBPF_PROG_TYPE_XDP;
 	p->l2 = type == USERBPF_PROG_TYPE_SCHED_CLS || type == USERBPF_PROG_TYPE_SCHED_ACT;
 	p->exec = exec;
+	p->fast = exec == USERBPF_EXEC_FAST ||
+		  (exec == USERBPF_EXEC_DEFAULT && ((prog->flags & USERBPF_PROG_F_TRUSTED) || prog->proven));
 	p->insn_budget = VM_OPTS_GET(opts, insn_budget, 0);
 	p->trace_fn = VM_OPTS_GET(opts, trace_fn, NULL);
 	p->trace_cookie = VM_OPTS_GET(opts, trace_cookie, NULL);
@@ -206,6 +210,19 @@ struct userbpf_pktrun *userbpf_pktrun__new(const struct userbpf_prog *prog, cons
 		p->ctx.xdp.pkt = p;
 	else
 		p->ctx.skb.pkt = p;
+	/* What the runs share; each packet sets packet, packet_size (progs_pkt_sync) and the error
+	 * buffer, and the run sets retval and insn_count. */
+	p->ropts = (struct userbpf_run_opts){
+	    .sz = sizeof(p->ropts),
+	    .ctx = &p->ctx,
+	    .ctx_size = p->xdp ? sizeof(struct progs_xdp_ctx) : sizeof(struct progs_skb_ctx),
+	    .exec = p->exec,
+	    .regions = p->regions,
+	    .nr_regions = p->nr_regions,
+	    .insn_budget = p->insn_budget,
+	    .trace_fn = p->trace_fn,
+	    .trace_cookie = p->trace_cookie,
+	};
 	return run;
 nomem:
 	userbpf_pktrun__free(run);
@@ -388,8 +405,13 @@ int userbpf_pktrun__run(struct userbpf_pktrun *run, const void *pkt, uint32_t le
 		memcpy(progs_pkt_frags(p), (const uint8_t *)pkt + len, p->frags_len);
 	}
 	memcpy(p->frame, pkt, len);
-	if (p->xdp) /* a fresh kernel frame: adjust_head and adjust_meta expose the headroom's zeros */
+	/* A fresh kernel frame: adjust_head and adjust_meta expose the headroom's zeros. Only a run
+	 * that moved data_meta into it (or the checked engine, whose region is the whole frame) can
+	 * have written there. */
+	if (p->xdp && (p->headroom_dirty || !p->fast)) {
 		memset(p->buf, 0, p->head);
+		p->headroom_dirty = false;
+	}
 	p->redirected = false;
 	p->redirect_ifindex = p->redirect_map_id = 0;
 	p->redirect_flags = 0;
@@ -407,21 +429,10 @@ int userbpf_pktrun__run(struct userbpf_pktrun *run, const void *pkt, uint32_t le
 		errf(err_buf, err_size, "packet runner: out of memory");
 		return -ENOMEM;
 	}
-	p->ropts = (struct userbpf_run_opts){
-	    .sz = sizeof(p->ropts),
-	    .ctx = &p->ctx,
-	    .ctx_size = p->xdp ? sizeof(struct progs_xdp_ctx) : sizeof(struct progs_skb_ctx),
-	    .packet = p->data,
-	    .packet_size = (size_t)(p->data_end - p->data),
-	    .exec = p->exec,
-	    .regions = p->regions,
-	    .nr_regions = p->nr_regions,
-	    .insn_budget = p->insn_budget,
-	    .err_buf = err_buf,
-	    .err_size = err_size,
-	    .trace_fn = p->trace_fn,
-	    .trace_cookie = p->trace_cookie,
-	};
+	p->ropts.err_buf = err_buf;
+	p->ropts.err_size = err_size;
+	p->ropts.retval = 0;
+	p->ropts.insn_count = 0;
 	struct progs_pkt *saved = pkt_cur;
 	pkt_cur = p;
 	int err = userbpf_prog__run(p->prog, &p->ropts);

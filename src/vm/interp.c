@@ -86,18 +86,23 @@ int interp_exec(const struct userbpf_prog *prog, struct vm_env *env, size_t star
 	struct frame frames[USERBPF_MAX_FRAMES];
 	int depth = 0;
 	uint32_t tail_calls = 0;
-	uint64_t reg[16] = {0};
+	/* r0-r10 start defined (r1-r5 the arguments, the rest 0); the record's register bytes never
+	 * name r11-r15. Stored one by one: `= {0}` became a `rep stos`, a third of an empty run. */
+	uint64_t reg[16];
 	const struct vm_run *run = env->run;
 	const struct vm_insn *pc = prog->code + start;
 	const uint8_t *pkt = run->pkt;
 	size_t pkt_size = run->pkt_size;
 
+	reg[0] = 0;
 	if (args)
 		memcpy(&reg[1], args, 5 * sizeof(reg[0]));
 	else {
 		reg[1] = (uint64_t)(uintptr_t)run->ctx;
 		reg[2] = run->ctx_size;
+		reg[3] = reg[4] = reg[5] = 0;
 	}
+	reg[6] = reg[7] = reg[8] = reg[9] = 0;
 	reg[10] = (uint64_t)(uintptr_t)(stack + sizeof(stack));
 
 #define DST reg[pc->dst]

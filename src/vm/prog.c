@@ -626,7 +626,7 @@ int userbpf_prog__run(const struct userbpf_prog *prog, struct userbpf_run_opts *
 {
 	if (!prog)
 		return -EINVAL;
-	if (opts && !vm_opts_valid(opts, opts->sz, sizeof(*opts)))
+	if (opts && opts->sz != sizeof(*opts) && !vm_opts_valid(opts, opts->sz, sizeof(*opts)))
 		return -EINVAL;
 	struct vm_run run = {
 	    .opts = opts,
