@@ -148,6 +148,13 @@ void *map_array_base(struct userbpf_map *m)
 	return A(m)->values;
 }
 
+void *map_percpu_array_base(struct userbpf_map *m)
+{
+	if (m->type != USERBPF_MAP_TYPE_PERCPU_ARRAY)
+		return NULL;
+	return A(m)->values;
+}
+
 /* ---- prog_array, array_of_maps ----------------------------------------------------------------- */
 
 void *map_prog_array_get(struct userbpf_map *m, uint32_t index)

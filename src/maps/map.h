@@ -204,6 +204,9 @@ USERBPF_HIDDEN long map_perf_output(struct userbpf_map *m, uint64_t flags, const
 USERBPF_HIDDEN void *map_prog_array_get(struct userbpf_map *m, uint32_t index);
 /* Array value memory (index 0 first, values round_up(value_size, 8) apart), for global data. */
 USERBPF_HIDDEN void *map_array_base(struct userbpf_map *m);
+/* A percpu_array's values: slot `cpu` of entry i at + (cpu * max_entries + i) * pcpu_stride. NULL for
+ * other types. */
+USERBPF_HIDDEN void *map_percpu_array_base(struct userbpf_map *m);
 /* Whether `fn` is userbpf's bpf_map_lookup_elem (helper 1 of userbpf_helpers__add_maps). */
 USERBPF_HIDDEN bool map_helper_is_lookup(userbpf_helper_fn fn);
 /* prog_array ids -> programs: `get` takes a reference, `put` drops it. */

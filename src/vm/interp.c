@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "semantics.h"
+#include "userbpf/maps.h"
 #include "vm.h"
 
 #if !defined(__GNUC__) && !defined(USERBPF_DISPATCH_SWITCH)
@@ -239,6 +240,23 @@ dispatch:
 			uint32_t idx;
 			memcpy(&idx, (const void *)(uintptr_t)reg[2], sizeof(idx));
 			reg[0] = idx < a->max_entries ? (uint64_t)(uintptr_t)(a->base + (size_t)idx * a->stride) : 0;
+			vmnext;
+		}
+		vmcase(PCPU_ARRAY_LOOKUP)
+		{
+			/* The same on a percpu_array: the slot of this thread, as percpu_array_lookup picks
+			 * it (userbpf_this_cpu() modulo the map's slots). */
+			const struct vm_inline_array *a = &prog->inline_arrays[OFF];
+			uint32_t idx;
+			memcpy(&idx, (const void *)(uintptr_t)reg[2], sizeof(idx));
+			if (idx < a->max_entries) {
+				unsigned int cpu = userbpf_this_cpu();
+				if (cpu >= a->nr_cpus)
+					cpu %= a->nr_cpus;
+				reg[0] = (uint64_t)(uintptr_t)(a->base +
+								((size_t)cpu * a->max_entries + idx) * a->stride);
+			} else
+				reg[0] = 0;
 			vmnext;
 		}
 		vmcase(TAIL_CALL)

@@ -159,7 +159,7 @@ static struct userbpf_map *const_array_at_call(const struct userbpf_prog *prog, 
 			if (first->src_reg != BPF_PSEUDO_MAP_IDX || !maps)
 				return NULL;
 			struct userbpf_map *m = maps[first->imm];
-			return m && m->type == USERBPF_MAP_TYPE_ARRAY && map_array_base(m) ? m : NULL;
+			return m && (map_array_base(m) || map_percpu_array_base(m)) ? m : NULL;
 		}
 		switch (isa_forms[op].kind) {
 		case ISA_KIND_ALU_K:
@@ -221,7 +221,8 @@ static bool *jump_targets(const struct userbpf_prog *prog)
 /* Index of map `m` in prog->inline_arrays (added if new), or -errno. */
 static int inline_array(struct userbpf_prog *prog, struct userbpf_map *m)
 {
-	char *base = map_array_base(m);
+	bool percpu = m->type == USERBPF_MAP_TYPE_PERCPU_ARRAY;
+	char *base = percpu ? map_percpu_array_base(m) : map_array_base(m);
 	for (uint32_t k = 0; k < prog->nr_inline_arrays; k++)
 		if (prog->inline_arrays[k].base == base)
 			return (int)k;
@@ -233,7 +234,10 @@ static int inline_array(struct userbpf_prog *prog, struct userbpf_map *m)
 		return -ENOMEM;
 	prog->inline_arrays = a;
 	a[prog->nr_inline_arrays] =
-	    (struct vm_inline_array){.base = base, .stride = m->pcpu_stride, .max_entries = m->max_entries};
+	    (struct vm_inline_array){.base = base,
+				     .stride = m->pcpu_stride,
+				     .max_entries = m->max_entries,
+				     .nr_cpus = percpu ? m->nr_cpus : 0};
 	return (int)prog->nr_inline_arrays++;
 }
 
@@ -321,10 +325,12 @@ static int predecode(struct userbpf_prog *prog, const struct userbpf_helpers *he
 					return k;
 				}
 				if (k >= 0) {
+					enum vm_op lk = prog->inline_arrays[k].nr_cpus ? VM_OP_PCPU_ARRAY_LOOKUP
+										      : VM_OP_ARRAY_LOOKUP;
 					r->off = (int16_t)k;
-					r->h.op = VM_OP_ARRAY_LOOKUP;
+					r->h.op = lk;
 					if (labels)
-						r->h.label = labels[VM_OP_ARRAY_LOOKUP];
+						r->h.label = labels[lk];
 					continue;
 				}
 			}

@@ -23,6 +23,7 @@
 	S(MOV_ADD_X) /* rA = rB; rA += rC                 (clang's address computation) */                   \
 	S(TAIL_CALL) /* call 12 (bpf_tail_call) when the registered helper is userbpf's */                   \
 	S(ARRAY_LOOKUP) /* call 1 (map_lookup_elem) on an array map fixed by an lddw in the same block */    \
+	S(PCPU_ARRAY_LOOKUP) /* the same on a percpu_array: the running thread's slot */                     \
 	VM_SUPER_MEM(S, LDXB)                                                                                \
 	VM_SUPER_MEM(S, LDXH)                                                                                \
 	VM_SUPER_MEM(S, LDXW)                                                                                \
@@ -85,11 +86,13 @@ struct vm_insn {
 	int32_t imm;
 };
 
-/* An array map whose lookups are inlined (VM_OP_ARRAY_LOOKUP): its values, their spacing, its size. */
+/* An array map whose lookups are inlined (VM_OP_ARRAY_LOOKUP, VM_OP_PCPU_ARRAY_LOOKUP): its values,
+ * their spacing, its size, and for a percpu_array its number of slots (0 for an array). */
 struct vm_inline_array {
 	char *base;
 	uint32_t stride;
 	uint32_t max_entries;
+	uint32_t nr_cpus;
 };
 
 /* A helper call resolved at load time. */

@@ -823,31 +823,41 @@ TEST(jump_threading)
 	CHECK_EQ_INT(r.err, -ETIME);
 }
 
-/* Array lookups inlined by the fast engine (VM_OP_ARRAY_LOOKUP): the value's address in range, NULL
- * past the end, the same as the helper the checked engine calls; not inlined when r1 may not hold
- * the map at the call (rewritten, or a jump lands between the lddw and the call). */
-static int array_lookup_records(const struct userbpf_prog *prog)
+/* Array lookups inlined by the fast engine (VM_OP_ARRAY_LOOKUP, VM_OP_PCPU_ARRAY_LOOKUP): the value's
+ * address in range (a percpu_array's: the running thread's slot), NULL past the end, the same as the
+ * helper the checked engine calls; not inlined when r1 may not hold the map at the call (rewritten,
+ * or a jump lands between the lddw and the call). */
+static int array_lookup_records(const struct userbpf_prog *prog, enum vm_op op)
 {
 	const void *const *labels = interp_labels();
 	int n = 0;
 	for (size_t i = 0; i < prog->insn_cnt; i++)
 		if (prog->ops[i] < ISA_NR_OPS &&
-		    (labels ? prog->code[i].h.label == labels[VM_OP_ARRAY_LOOKUP]
-			    : prog->code[i].h.op == (uintptr_t)VM_OP_ARRAY_LOOKUP))
+		    (labels ? prog->code[i].h.label == labels[op] : prog->code[i].h.op == (uintptr_t)op))
 			n++;
 	return n;
 }
 
-TEST(array_lookup_inlined)
+static void array_lookup_case(enum userbpf_map_type type)
 {
-	struct userbpf_map *m = userbpf_map_create(USERBPF_MAP_TYPE_ARRAY, "arr", 4, 12, 5, NULL);
+	bool percpu = type == USERBPF_MAP_TYPE_PERCPU_ARRAY;
+	enum vm_op op = percpu ? VM_OP_PCPU_ARRAY_LOOKUP : VM_OP_ARRAY_LOOKUP;
+	unsigned int nr_cpus = percpu ? userbpf_nr_cpus() : 1, orig_cpu = userbpf_this_cpu();
+	unsigned int runs_on = nr_cpus < 3 ? nr_cpus : 3;
+	struct userbpf_map *m = userbpf_map_create(type, "arr", 4, 12, 5, NULL);
 	struct userbpf_helpers *h = userbpf_helpers__new();
-	CHECK(m && h);
-	if (!m || !h)
-		return;
+	uint32_t *v = calloc(nr_cpus, 16);
+	CHECK(m && h && v);
+	if (!m || !h || !v)
+		goto out;
 	CHECK_EQ_INT(userbpf_helpers__add_maps(h), 0);
 	for (uint32_t k = 0; k < 5; k++) {
-		uint32_t v[3] = {100 + k, 200 + k, 300 + k};
+		/* slot c of entry k: {100 + k, 200 + k, 300 + k + 1000 c}, slots 16 bytes apart */
+		for (uint32_t c = 0; c < nr_cpus; c++) {
+			v[c * 4] = 100 + k;
+			v[c * 4 + 1] = 200 + k;
+			v[c * 4 + 2] = 300 + k + 1000 * c;
+		}
 		CHECK_EQ_INT(userbpf_map_update_elem(m, &k, v, USERBPF_ANY), 0);
 	}
 	struct userbpf_region regions[4];
@@ -883,20 +893,36 @@ TEST(array_lookup_inlined)
 				continue;
 			}
 			vt_mark_supers(prog);
-			CHECK_EQ_INT(array_lookup_records(prog), variant == 0 ? 1 : 0);
-			uint64_t want = keys[k] < 5 ? 300 + keys[k] : 0xdead;
-			struct runcfg cfg = {.regions = regions, .nr_regions = (size_t)nr};
-			struct runres f = vt_exec(prog, &cfg, NULL, USERBPF_EXEC_FAST);
-			struct runres c = vt_exec(prog, &cfg, NULL, USERBPF_EXEC_CHECKED);
-			CHECK_EQ_INT(f.err, 0);
-			CHECK_EQ_INT(c.err, 0);
-			CHECK_EQ_U64(f.r0, want);
-			CHECK_EQ_U64(c.r0, want);
+			CHECK_EQ_INT(array_lookup_records(prog, op), variant == 0 ? 1 : 0);
+			for (unsigned int c = 0; c < runs_on; c++) {
+				CHECK_EQ_INT(userbpf_set_this_cpu(c), 0);
+				uint64_t want = keys[k] < 5 ? 300 + keys[k] + 1000 * c : 0xdead;
+				struct runcfg cfg = {.regions = regions, .nr_regions = (size_t)nr};
+				struct runres f = vt_exec(prog, &cfg, NULL, USERBPF_EXEC_FAST);
+				struct runres ch = vt_exec(prog, &cfg, NULL, USERBPF_EXEC_CHECKED);
+				CHECK_EQ_INT(f.err, 0);
+				CHECK_EQ_INT(ch.err, 0);
+				CHECK_EQ_U64(f.r0, want);
+				CHECK_EQ_U64(ch.r0, want);
+			}
 			userbpf_prog__free(prog);
 		}
 	}
+out:
+	userbpf_set_this_cpu(orig_cpu);
+	free(v);
 	userbpf_helpers__free(h);
 	userbpf_map__free(m);
+}
+
+TEST(array_lookup_inlined)
+{
+	array_lookup_case(USERBPF_MAP_TYPE_ARRAY);
+}
+
+TEST(percpu_array_lookup_inlined)
+{
+	array_lookup_case(USERBPF_MAP_TYPE_PERCPU_ARRAY);
 }
 
 /* Every form of opcodes.def that can run was run by some test above. */
