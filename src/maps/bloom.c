@@ -5,7 +5,8 @@
  * the kernel's: max_entries * nr_hashes * 7 / 5 bits rounded up to a power of two (at least 64, at
  * most 2^31). push adds a value (BPF_ANY only), peek tests it: 0 when every bit is set (possibly a
  * false positive, never a false negative), else -ENOENT. pop and delete are -EOPNOTSUPP. Bits are
- * set with atomic ORs, so pushes and peeks need no lock.
+ * set with atomic ORs, so pushes and peeks need no lock. The hash is userbpf's own (the kernel's
+ * jhash with a random seed gives other bits: only membership answers are comparable).
  */
 #include "maps/map.h"
 
@@ -18,26 +19,50 @@ struct bloom_map {
 	uint64_t *bits;
 };
 
-#define B(m) map_container_of(m, struct bloom_map, map)
+#define B(m)	  map_container_of(m, struct bloom_map, map)
+#define BLOOM_M	  0xc6a4a7935bd1e995ULL
+#define BLOOM_SEED 0x27d4eb2f165667c5ULL
 
-static uint32_t bloom_hash(const void *data, uint32_t len, uint32_t seed)
+static inline uint64_t mix_word(uint64_t h, uint64_t w)
+{
+	w *= BLOOM_M;
+	w ^= w >> 47;
+	w *= BLOOM_M;
+	return (h ^ w) * BLOOM_M;
+}
+
+/*
+ * One 64-bit hash of the whole value (a multiply-xorshift hash a word at a time, with fixed-size
+ * loads only: the common 4- and 8-byte values are one or two multiplies). The k bit indices are
+ * derived from it by double hashing (h1 + i * h2, h2 odd), which gives a bloom filter the false
+ * positive rate of k independent hash functions.
+ */
+static inline uint64_t bloom_hash(const void *data, uint32_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 0x27d4eb2f165667c5ULL ^ ((uint64_t)seed * 0x9e3779b97f4a7c15ULL) ^ len;
-	while (len) {
-		uint64_t w = 0;
-		uint32_t n = len < 8 ? len : 8;
-		memcpy(&w, p, n);
-		h ^= w;
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 33;
-		h *= 0xc4ceb9fe1a85ec53ULL;
-		h ^= h >> 29;
-		p += n;
-		len -= n;
+	uint64_t h = BLOOM_SEED ^ ((uint64_t)len * BLOOM_M);
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = mix_word(h, w);
 	}
+	if (len) {
+		uint64_t w = 0;
+		uint32_t i = 0;
+		if (len >= 4) {
+			uint32_t x;
+			memcpy(&x, p, 4);
+			w = x;
+			i = 4;
+		}
+		for (; i < len; i++)
+			w |= (uint64_t)p[i] << (8 * i);
+		h = mix_word(h, w);
+	}
+	h ^= h >> 29;
+	h *= BLOOM_M;
 	h ^= h >> 32;
-	return (uint32_t)h;
+	return h;
 }
 
 static long bloom_push(struct userbpf_map *m, const void *value, uint64_t flags)
@@ -45,9 +70,13 @@ static long bloom_push(struct userbpf_map *m, const void *value, uint64_t flags)
 	struct bloom_map *b = B(m);
 	if (flags != USERBPF_ANY)
 		return -EINVAL;
-	for (uint32_t i = 0; i < b->nr_hashes; i++) {
-		uint32_t bit = bloom_hash(value, m->value_size, i) & b->mask;
-		__atomic_fetch_or(&b->bits[bit / 64], 1ULL << (bit % 64), __ATOMIC_RELAXED);
+	uint64_t h = bloom_hash(value, m->value_size);
+	uint32_t idx = (uint32_t)h, step = (uint32_t)(h >> 32) | 1;
+	for (uint32_t i = 0; i < b->nr_hashes; i++, idx += step) {
+		uint64_t *w = &b->bits[(idx & b->mask) / 64], bit = 1ULL << (idx % 64);
+		/* a bit already set needs no locked write (pushes of known values stay read-only) */
+		if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -55,11 +84,11 @@ static long bloom_push(struct userbpf_map *m, const void *value, uint64_t flags)
 static long bloom_peek(struct userbpf_map *m, void *value)
 {
 	struct bloom_map *b = B(m);
-	for (uint32_t i = 0; i < b->nr_hashes; i++) {
-		uint32_t bit = bloom_hash(value, m->value_size, i) & b->mask;
-		if (!(__atomic_load_n(&b->bits[bit / 64], __ATOMIC_RELAXED) & (1ULL << (bit % 64))))
+	uint64_t h = bloom_hash(value, m->value_size);
+	uint32_t idx = (uint32_t)h, step = (uint32_t)(h >> 32) | 1;
+	for (uint32_t i = 0; i < b->nr_hashes; i++, idx += step)
+		if (!(__atomic_load_n(&b->bits[(idx & b->mask) / 64], __ATOMIC_RELAXED) & (1ULL << (idx % 64))))
 			return -ENOENT;
-	}
 	return 0;
 }
 

@@ -11,8 +11,16 @@
  * updated in place even when the trie is full, and a new entry in a full trie is -ENOSPC.
  *
  * Nodes come from a pool grown in chunks and recycled through a free list, never freed while the map
- * lives, so a value pointer handed to a program stays valid memory. One spin lock serialises
- * updates and lookups.
+ * lives, so a value pointer handed to a program stays valid memory. A node keeps its prefix as
+ * big-endian words (see struct lpm_node), so a lookup compares a prefix a word at a time.
+ *
+ * Concurrency: one spin lock serialises updates, deletes and the host-side calls. Program lookups
+ * take no lock: writers make the sequence count odd while they change the trie and even again
+ * after, and every node field a lookup reads is written with an atomic store (child pointers with
+ * release, read with acquire), so a lookup walks without the lock and keeps its result only if the
+ * count was even and unchanged across the walk; otherwise it retries, and after a few tries takes
+ * the lock. A walk over nodes being recycled under it stays bounded: prefix lengths must grow
+ * strictly along the path, as they do in a consistent trie.
  */
 #include "maps/map.h"
 
@@ -20,11 +28,17 @@
 
 #define LPM_IM 1u
 
+/*
+ * A node's prefix data is kept as big-endian numbers, 8 bytes a word (the key's data bytes, zero
+ * padded), so that comparing a prefix is a few word operations with no byte swap; copy_key turns
+ * them back into bytes. All data bytes are kept, also those past the prefix (get_next_key returns
+ * them, as the kernel does).
+ */
 struct lpm_node {
 	struct lpm_node *child[2];
 	uint32_t prefixlen;
 	uint32_t flags;
-	unsigned char data[] __attribute__((aligned(8))); /* data_size bytes, then the value at vo */
+	uint64_t w[]; /* data_words words, then the value at value_off */
 };
 
 struct lpm_chunk {
@@ -35,8 +49,9 @@ struct lpm_chunk {
 struct lpm_map {
 	struct userbpf_map map;
 	uint32_t lock;
+	uint32_t seq; /* odd while a writer changes the trie */
 	struct lpm_node *root;
-	uint32_t data_size, max_prefixlen;
+	uint32_t data_size, data_words, max_prefixlen;
 	size_t value_off, node_size;
 	uint32_t n_entries;
 	struct lpm_node *free_list;
@@ -46,10 +61,18 @@ struct lpm_map {
 
 #define L(m)	  map_container_of(m, struct lpm_map, map)
 #define LPM_CHUNK 256u
+#define LPM_TRIES 4 /* lock-free walks before a lookup takes the lock */
 
-static inline int extract_bit(const unsigned char *data, uint32_t index)
+/* Node fields that lock-free lookups read: atomic loads and stores (plain moves on x86). */
+#define LD(x)	 __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define LDP(x)	 __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define STP(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+
+/* Bit `index` (0 = the most significant bit of the first byte) of data in word form. */
+static inline unsigned int word_bit(const uint64_t *w, uint32_t index)
 {
-	return !!(data[index / 8] & (1u << (7 - index % 8)));
+	return (unsigned int)(w[index / 64] >> (63 - index % 64)) & 1;
 }
 
 static inline uint32_t key_prefixlen(const void *key)
@@ -59,33 +82,47 @@ static inline uint32_t key_prefixlen(const void *key)
 	return p;
 }
 
-/* 8 bytes at `p` as a big-endian number (node data and key copies are zero-padded to 8 bytes). */
-static inline uint64_t load_be(const unsigned char *p)
-{
-	uint64_t w;
-	memcpy(&w, p, 8);
-	return __builtin_bswap64(w);
-}
-
-/* A key's data, zero-padded to a multiple of 8 bytes. */
-struct kbuf {
-	uint64_t w[33];
+/* A key's data in word form (at most 256 bytes: 32 words). */
+struct kwords {
+	uint64_t w[32];
 };
 
-static inline const unsigned char *pad_key(const struct lpm_map *t, struct kbuf *kb, const void *key)
+static inline void key_words(const struct lpm_map *t, struct kwords *kw, const void *key)
 {
-	kb->w[(t->data_size - 1) / 8] = 0;
-	memcpy(kb->w, (const unsigned char *)key + 4, t->data_size);
-	return (const unsigned char *)kb->w;
+	const unsigned char *d = (const unsigned char *)key + 4;
+	uint32_t n = t->data_size, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, d + i, 8);
+		kw->w[i / 8] = __builtin_bswap64(w);
+	}
+	if (i < n) {
+		uint64_t w = 0;
+		uint32_t j = i;
+		if (n - i >= 4) {
+			uint32_t h;
+			memcpy(&h, d + i, 4);
+			w = (uint64_t)__builtin_bswap32(h) << 32;
+			j += 4;
+		}
+		for (; j < n; j++)
+			w |= (uint64_t)d[j] << (56 - 8 * (j - i));
+		kw->w[i / 8] = w;
+	}
 }
 
-/* Number of leading bits shared by node and key, up to both prefix lengths. */
-static uint32_t prefix_match(const struct lpm_map *t, const struct lpm_node *n, const unsigned char *data,
-			     uint32_t plen)
+static inline void set_words(const struct lpm_map *t, struct lpm_node *n, const uint64_t *w)
+{
+	for (uint32_t i = 0; i < t->data_words; i++)
+		ST(n->w[i], w[i]);
+}
+
+/* Number of leading bits shared by node and key, up to both prefix lengths (writers). */
+static uint32_t prefix_match(const struct lpm_node *n, const uint64_t *kw, uint32_t plen)
 {
 	uint32_t limit = n->prefixlen < plen ? n->prefixlen : plen, i = 0;
-	while (i < limit) {
-		uint64_t x = load_be(n->data + i / 8) ^ load_be(data + i / 8);
+	for (uint32_t q = 0; i < limit; q++) {
+		uint64_t x = n->w[q] ^ kw[q];
 		if (x) {
 			i += (uint32_t)__builtin_clzll(x);
 			break;
@@ -95,9 +132,118 @@ static uint32_t prefix_match(const struct lpm_map *t, const struct lpm_node *n, 
 	return i < limit ? i : limit;
 }
 
+/* Whether the first `pl` bits of node and key are equal (pl <= the key's bits). */
+static inline bool prefix_eq(const struct lpm_node *n, const uint64_t *kw, uint32_t pl)
+{
+	uint32_t q = pl / 64, r = pl % 64;
+	for (uint32_t i = 0; i < q; i++)
+		if (LD(n->w[i]) != kw[i])
+			return false;
+	return !r || !((LD(n->w[q]) ^ kw[q]) >> (64 - r));
+}
+
 static inline unsigned char *node_value(const struct lpm_map *t, struct lpm_node *n)
 {
 	return (unsigned char *)n + t->value_off;
+}
+
+/* Branch-free choice between two child pointers (the direction is the key's, unpredictable). */
+static inline struct lpm_node *pick(struct lpm_node *c0, struct lpm_node *c1, uint64_t bit)
+{
+	uintptr_t a = (uintptr_t)c0, b = (uintptr_t)c1;
+	return (struct lpm_node *)(a ^ ((a ^ b) & (0 - (uintptr_t)bit)));
+}
+
+/*
+ * The entry with the longest prefix matching the key (plen bits of kw), or NULL. In a consistent
+ * trie prefix lengths grow strictly from parent to child, so a node matches when its prefix is no
+ * longer than the key's and its bits equal the key's, and the walk stops at the first node that does
+ * not match. Without the lock the trie may change under the walk: the caller checks the sequence
+ * count, and the walk stops if prefix lengths stop growing (so it ends within plen + 1 nodes).
+ */
+static struct lpm_node *walk(const struct lpm_map *t, const uint64_t *kw, uint32_t plen)
+{
+	struct lpm_node *n = LDP(t->root), *found = NULL;
+	uint32_t floor = 0;
+	if (t->data_words == 1) {
+		uint64_t k = kw[0];
+		while (n) {
+			uint32_t pl = LD(n->prefixlen);
+			uint64_t x = LD(n->w[0]) ^ k;
+			struct lpm_node *c0 = LDP(n->child[0]), *c1 = LDP(n->child[1]);
+			if (pl < floor || pl > plen || (pl && (x >> (64 - pl))))
+				break;
+			if (!(LD(n->flags) & LPM_IM))
+				found = n;
+			if (pl == plen)
+				break;
+			floor = pl + 1;
+			n = pick(c0, c1, (k >> (63 - pl)) & 1);
+		}
+		return found;
+	}
+	while (n) {
+		uint32_t pl = LD(n->prefixlen);
+		struct lpm_node *c0 = LDP(n->child[0]), *c1 = LDP(n->child[1]);
+		if (pl < floor || pl > plen || !prefix_eq(n, kw, pl))
+			break;
+		if (!(LD(n->flags) & LPM_IM))
+			found = n;
+		if (pl == plen)
+			break;
+		floor = pl + 1;
+		n = pick(c0, c1, word_bit(kw, pl));
+	}
+	return found;
+}
+
+/* The walk under the lock (host side, and lookups that found the trie changing too often). */
+static struct lpm_node *find_best_locked(const struct lpm_map *t, const void *key)
+{
+	uint32_t plen = key_prefixlen(key);
+	if (plen > t->max_prefixlen)
+		return NULL; /* as the kernel since 6.x */
+	struct kwords kw;
+	key_words(t, &kw, key);
+	return walk(t, kw.w, plen);
+}
+
+/* Writers: the sequence count odd while the trie changes (called with the lock held). */
+static inline void write_begin(struct lpm_map *t)
+{
+	ST(t->seq, t->seq + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void write_end(struct lpm_map *t)
+{
+	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
+}
+
+static void *lpm_lookup(struct userbpf_map *m, const void *key)
+{
+	struct lpm_map *t = L(m);
+	uint32_t plen = key_prefixlen(key);
+	if (plen > t->max_prefixlen)
+		return NULL;
+	struct kwords kw;
+	key_words(t, &kw, key);
+	struct lpm_node *n;
+	for (int i = 0; i < LPM_TRIES; i++) {
+		uint32_t s = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+		if (s & 1) {
+			map_cpu_relax();
+			continue;
+		}
+		n = walk(t, kw.w, plen);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (LD(t->seq) == s)
+			return n ? node_value(t, n) : NULL;
+	}
+	map_spin_lock(&t->lock);
+	n = walk(t, kw.w, plen);
+	map_spin_unlock(&t->lock);
+	return n ? node_value(t, n) : NULL;
 }
 
 static struct lpm_node *node_alloc(struct lpm_map *t)
@@ -117,64 +263,31 @@ static struct lpm_node *node_alloc(struct lpm_map *t)
 		t->chunks = (struct lpm_chunk *)mem;
 		for (uint64_t i = n; i-- > 0;) {
 			struct lpm_node *x = (struct lpm_node *)(mem + hdr + i * t->node_size);
-			x->child[0] = t->free_list;
+			STP(x->child[0], t->free_list);
 			t->free_list = x;
 		}
 		t->nodes_made += n;
 	}
 	struct lpm_node *x = t->free_list;
 	t->free_list = x->child[0];
-	x->child[0] = x->child[1] = NULL;
-	x->flags = 0;
+	STP(x->child[0], NULL);
+	STP(x->child[1], NULL);
+	ST(x->flags, 0);
 	return x;
 }
 
 static void node_free(struct lpm_map *t, struct lpm_node *x)
 {
-	x->child[0] = t->free_list;
-	x->child[1] = NULL;
+	STP(x->child[0], t->free_list);
+	STP(x->child[1], NULL);
 	t->free_list = x;
-}
-
-static struct lpm_node *find_best(struct lpm_map *t, const void *key)
-{
-	if (key_prefixlen(key) > t->max_prefixlen)
-		return NULL; /* as the kernel since 6.x */
-	struct kbuf kb;
-	const unsigned char *data = pad_key(t, &kb, key);
-	uint32_t plen = key_prefixlen(key);
-	struct lpm_node *n = t->root, *found = NULL;
-	while (n) {
-		uint32_t m = prefix_match(t, n, data, plen);
-		if (m == t->max_prefixlen) {
-			found = n;
-			break;
-		}
-		if (m < n->prefixlen)
-			break;
-		if (!(n->flags & LPM_IM))
-			found = n;
-		if (n->prefixlen >= plen)
-			break;
-		n = n->child[extract_bit(data, n->prefixlen)];
-	}
-	return found;
-}
-
-static void *lpm_lookup(struct userbpf_map *m, const void *key)
-{
-	struct lpm_map *t = L(m);
-	map_spin_lock(&t->lock);
-	struct lpm_node *n = find_best(t, key);
-	map_spin_unlock(&t->lock);
-	return n ? node_value(t, n) : NULL;
 }
 
 static int lpm_sys_lookup(struct userbpf_map *m, const void *key, void *value, uint64_t flags)
 {
 	struct lpm_map *t = L(m);
 	map_spin_lock(&t->lock);
-	struct lpm_node *n = find_best(t, key);
+	struct lpm_node *n = find_best_locked(t, key);
 	if (n)
 		memcpy(value, node_value(t, n), m->value_size);
 	map_spin_unlock(&t->lock);
@@ -184,8 +297,8 @@ static int lpm_sys_lookup(struct userbpf_map *m, const void *key, void *value, u
 static long lpm_update(struct userbpf_map *m, const void *key, const void *value, uint64_t flags)
 {
 	struct lpm_map *t = L(m);
-	struct kbuf kb;
-	const unsigned char *data = pad_key(t, &kb, key);
+	struct kwords kb;
+	const uint64_t *data = kb.w;
 	uint32_t plen = key_prefixlen(key);
 	struct lpm_node **slot, *n, *nn, *im;
 	uint32_t match = 0;
@@ -195,12 +308,13 @@ static long lpm_update(struct userbpf_map *m, const void *key, const void *value
 		return -EINVAL;
 	if (plen > t->max_prefixlen)
 		return -EINVAL;
+	key_words(t, &kb, key);
 	map_spin_lock(&t->lock);
 	for (slot = &t->root; (n = *slot);) {
-		match = prefix_match(t, n, data, plen);
+		match = prefix_match(n, data, plen);
 		if (n->prefixlen != match || n->prefixlen == plen || n->prefixlen == t->max_prefixlen)
 			break;
-		slot = &n->child[extract_bit(data, n->prefixlen)];
+		slot = &n->child[word_bit(data, n->prefixlen)];
 	}
 	bool exact = n && n->prefixlen == match && n->prefixlen == plen;
 	if (exact && !(n->flags & LPM_IM)) {
@@ -208,8 +322,10 @@ static long lpm_update(struct userbpf_map *m, const void *key, const void *value
 			err = -EEXIST;
 		} else {
 			/* the kernel replaces the node: its key bytes past the prefix become the new ones */
-			memcpy(n->data, data, t->data_size);
+			write_begin(t);
+			set_words(t, n, data);
 			memcpy(node_value(t, n), value, m->value_size);
+			write_end(t);
 		}
 		goto out;
 	}
@@ -221,44 +337,47 @@ static long lpm_update(struct userbpf_map *m, const void *key, const void *value
 		err = -ENOSPC;
 		goto out;
 	}
+	write_begin(t);
 	if (exact) {
 		/* An intermediate node at exactly this prefix becomes an entry. */
-		n->flags = 0;
-		memcpy(n->data, data, t->data_size);
+		set_words(t, n, data);
 		memcpy(node_value(t, n), value, m->value_size);
+		ST(n->flags, 0);
 		t->n_entries++;
-		goto out;
+		goto out_end;
 	}
 	nn = node_alloc(t);
 	if (!nn) {
 		err = -ENOMEM;
-		goto out;
+		goto out_end;
 	}
-	nn->prefixlen = plen;
-	memcpy(nn->data, data, t->data_size);
+	ST(nn->prefixlen, plen);
+	set_words(t, nn, data);
 	memcpy(node_value(t, nn), value, m->value_size);
 	if (!n) {
-		*slot = nn;
+		STP(*slot, nn);
 	} else if (match == plen) {
 		/* The new prefix covers n: insert it above. */
-		nn->child[extract_bit(n->data, match)] = n;
-		*slot = nn;
+		STP(nn->child[word_bit(n->w, match)], n);
+		STP(*slot, nn);
 	} else {
 		im = node_alloc(t);
 		if (!im) {
 			node_free(t, nn);
 			err = -ENOMEM;
-			goto out;
+			goto out_end;
 		}
-		im->prefixlen = match;
-		im->flags = LPM_IM;
-		memcpy(im->data, n->data, t->data_size);
-		int b = extract_bit(data, match);
-		im->child[b] = nn;
-		im->child[!b] = n;
-		*slot = im;
+		ST(im->prefixlen, match);
+		ST(im->flags, LPM_IM);
+		set_words(t, im, n->w);
+		unsigned int b = word_bit(data, match);
+		STP(im->child[b], nn);
+		STP(im->child[!b], n);
+		STP(*slot, im);
 	}
 	t->n_entries++;
+out_end:
+	write_end(t);
 out:
 	map_spin_unlock(&t->lock);
 	return err;
@@ -272,41 +391,42 @@ static int lpm_sys_update(struct userbpf_map *m, const void *key, const void *va
 static long lpm_delete(struct userbpf_map *m, const void *key)
 {
 	struct lpm_map *t = L(m);
-	struct kbuf kb;
-	const unsigned char *data = pad_key(t, &kb, key);
+	struct kwords kb;
+	const uint64_t *data = kb.w;
 	uint32_t plen = key_prefixlen(key), match = 0;
 	struct lpm_node **trim, **trim2, *n, *parent = NULL;
 	long err = 0;
 
 	if (plen > t->max_prefixlen)
 		return -EINVAL;
+	key_words(t, &kb, key);
 	map_spin_lock(&t->lock);
 	trim = trim2 = &t->root;
 	while ((n = *trim)) {
-		match = prefix_match(t, n, data, plen);
+		match = prefix_match(n, data, plen);
 		if (n->prefixlen != match || n->prefixlen == plen)
 			break;
 		parent = n;
 		trim2 = trim;
-		trim = &n->child[extract_bit(data, n->prefixlen)];
+		trim = &n->child[word_bit(data, n->prefixlen)];
 	}
 	if (!n || n->prefixlen != plen || n->prefixlen != match || (n->flags & LPM_IM)) {
 		err = -ENOENT;
 		goto out;
 	}
+	write_begin(t);
 	t->n_entries--;
 	if (n->child[0] && n->child[1]) {
-		n->flags |= LPM_IM;
-		goto out;
-	}
-	if (parent && (parent->flags & LPM_IM) && !n->child[0] && !n->child[1]) {
-		*trim2 = parent->child[0] == n ? parent->child[1] : parent->child[0];
+		ST(n->flags, n->flags | LPM_IM);
+	} else if (parent && (parent->flags & LPM_IM) && !n->child[0] && !n->child[1]) {
+		STP(*trim2, parent->child[0] == n ? parent->child[1] : parent->child[0]);
 		node_free(t, parent);
 		node_free(t, n);
-		goto out;
+	} else {
+		STP(*trim, n->child[0] ? n->child[0] : n->child[1]);
+		node_free(t, n);
 	}
-	*trim = n->child[0] ? n->child[0] : n->child[1];
-	node_free(t, n);
+	write_end(t);
 out:
 	map_spin_unlock(&t->lock);
 	return err;
@@ -315,7 +435,9 @@ out:
 static void copy_key(struct lpm_map *t, void *out, const struct lpm_node *n)
 {
 	memcpy(out, &n->prefixlen, 4);
-	memcpy((unsigned char *)out + 4, n->data, t->data_size);
+	unsigned char *d = (unsigned char *)out + 4;
+	for (uint32_t i = 0; i < t->data_size; i++)
+		d[i] = (unsigned char)(n->w[i / 8] >> (56 - 8 * (i % 8)));
 }
 
 static const struct lpm_node *leftmost(const struct lpm_node *n)
@@ -347,15 +469,16 @@ static int lpm_next_key(struct userbpf_map *m, const void *key, void *next)
 		res = leftmost(t->root);
 		goto out;
 	}
-	struct kbuf kb;
-	const unsigned char *data = pad_key(t, &kb, key);
+	struct kwords kb;
+	const uint64_t *data = kb.w;
+	key_words(t, &kb, key);
 	uint32_t plen = key_prefixlen(key);
 	for (n = t->root; n;) {
 		stack[++sp] = n;
-		uint32_t match = prefix_match(t, n, data, plen);
+		uint32_t match = prefix_match(n, data, plen);
 		if (n->prefixlen != match || n->prefixlen == plen)
 			break;
-		n = n->child[extract_bit(data, n->prefixlen)];
+		n = n->child[word_bit(data, n->prefixlen)];
 	}
 	if (!n || n->prefixlen != plen || (n->flags & LPM_IM)) {
 		res = leftmost(t->root);
@@ -431,7 +554,8 @@ struct userbpf_map *map_lpm_create(const struct map_attr *a)
 	map_init_common(&t->map, a, &lpm_ops);
 	t->data_size = a->key_size - 4;
 	t->max_prefixlen = t->data_size * 8;
-	t->value_off = MAP_ROUND_UP(offsetof(struct lpm_node, data) + t->data_size, 8);
+	t->data_words = (t->data_size + 7) / 8;
+	t->value_off = offsetof(struct lpm_node, w) + t->data_words * 8;
 	t->node_size = MAP_ROUND_UP(t->value_off + a->value_size, 8);
 	/* Entries plus at most one intermediate node per entry. */
 	t->nodes_max = 2ull * a->max_entries;
