@@ -16,25 +16,6 @@ expect_out() {
 		return 1
 	}
 }
-# Exactly one line on stderr, matching the extended regex $1, and nothing on stdout.
-expect_err_line() {
-	local n
-	n=$(wc -l <"$T/err")
-	if [ "$n" != 1 ] || ! grep -Eq -- "$1" "$T/err"; then
-		why "expected one stderr line matching /$1/"
-		show
-		return 1
-	fi
-	[ ! -s "$T/out" ] || {
-		why "expected nothing on stdout"
-		show
-		return 1
-	}
-}
-# A usage or input error: exit 2 and one line matching $1.
-expect_bad() {
-	expect_rc 2 && expect_err_line "$1"
-}
 # Never a crash: exit 0, 1 or 2, and at most one stderr line.
 expect_sane() {
 	if [ "$rc" -gt 2 ]; then

@@ -28,13 +28,6 @@ summary_of() {
 	size=$(stat -c %s "$1")
 	echo "packets: $n ($((size - 24 - 16 * n)) bytes)"
 }
-has_line() {
-	grep -qxF -- "$1" "$T/out" || {
-		why "expected the line '$1'"
-		show
-		return 1
-	}
-}
 
 test_every_example_runs_on_its_capture() {
 	local e name prog drop

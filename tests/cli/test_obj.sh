@@ -9,52 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 OBJS=$BUILD/objs
 ZERO16="00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
-# stdout contains this exact line
-has_line() {
-	grep -qxF -- "$1" "$T/out" || {
-		why "expected the line '$1'"
-		show
-		return 1
-	}
-}
-# stdout contains these consecutive lines exactly (given as one string with newlines)
-has_block() {
-	local want=$1 n
-	n=$(printf '%s\n' "$want" | wc -l)
-	if ! awk -v n="$n" -v want="$want" '
-		{ line[NR] = $0 }
-		END {
-			for (i = 1; i + n - 1 <= NR; i++) {
-				s = line[i]
-				for (k = 1; k < n; k++) s = s "\n" line[i + k]
-				if (s == want) exit 0
-			}
-			exit 1
-		}' "$T/out"; then
-		why "expected the block:"
-		printf '%s\n' "$want" | sed 's/^/      | /'
-		echo "    got:"
-		head -n 60 "$T/out" | sed 's/^/      | /'
-		return 1
-	fi
-}
-expect_err_line() {
-	local n
-	n=$(wc -l <"$T/err")
-	if [ "$n" != 1 ] || ! grep -Eq -- "$1" "$T/err"; then
-		why "expected one stderr line matching /$1/"
-		show
-		return 1
-	fi
-	[ ! -s "$T/out" ] || {
-		why "expected nothing on stdout"
-		show
-		return 1
-	}
-}
-expect_bad() {
-	expect_rc 2 && expect_err_line "$1"
-}
 
 # JSON validator (RFC 8259 grammar; strings are not checked for valid UTF-8): exit 0 when the
 # file holds exactly one JSON value.

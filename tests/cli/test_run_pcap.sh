@@ -12,43 +12,6 @@
 OBJS=$BUILD/objs
 OBJ=$OBJS/net_xdp.o
 
-has_line() {
-	grep -qxF -- "$1" "$T/out" || {
-		why "expected the line '$1'"
-		show
-		return 1
-	}
-}
-# stdout holds these consecutive lines exactly (one string with newlines)
-has_block() {
-	local want=$1 n
-	n=$(printf '%s\n' "$want" | wc -l)
-	if ! awk -v n="$n" -v want="$want" '
-		{ line[NR] = $0 }
-		END {
-			for (i = 1; i + n - 1 <= NR; i++) {
-				s = line[i]
-				for (k = 1; k < n; k++) s = s "\n" line[i + k]
-				if (s == want) exit 0
-			}
-			exit 1
-		}' "$T/out"; then
-		why "expected the block:"
-		printf '%s\n' "$want" | sed 's/^/      | /'
-		echo "    got:"
-		head -n 40 "$T/out" | sed 's/^/      | /'
-		return 1
-	fi
-}
-# exit 2 and exactly one stderr line matching the regex, nothing on stdout
-expect_bad() {
-	expect_rc 2 || return 1
-	if [ "$(wc -l <"$T/err")" != 1 ] || ! grep -Eq -- "$1" "$T/err" || [ -s "$T/out" ]; then
-		why "expected one stderr line matching /$1/ and no stdout"
-		show
-		return 1
-	fi
-}
 need() {
 	[ -f "$OBJ" ] || {
 		echo "SKIP: $OBJ not built (no clang-19?)"
