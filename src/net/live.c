@@ -49,18 +49,6 @@ struct net_live {
 	uint64_t drops;
 };
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !err_size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_size, fmt, ap);
-	va_end(ap);
-}
-
 static struct tpacket_block_desc *block(const struct net_live *l, uint32_t i)
 {
 	return (struct tpacket_block_desc *)(void *)(l->ring + (size_t)i * l->block_size);
@@ -74,7 +62,7 @@ static int check_link(struct net_live *l, char *err, size_t err_size)
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", l->name);
 	if (ioctl(l->fd, SIOCGIFHWADDR, &ifr) < 0) {
 		int e = errno;
-		set_err(err, err_size, "%s: cannot read its link type: %s", l->name, strerror(e));
+		net_errf(err, err_size, "%s: cannot read its link type: %s", l->name, strerror(e));
 		return -e;
 	}
 	switch (ifr.ifr_hwaddr.sa_family) {
@@ -82,12 +70,12 @@ static int check_link(struct net_live *l, char *err, size_t err_size)
 	case ARPHRD_LOOPBACK: /* frames with an all-zero Ethernet header */
 		return 0;
 	case ARPHRD_NONE:
-		set_err(err, err_size, "%s: link type NONE (no link-layer header, e.g. a tun device) is not "
+		net_errf(err, err_size, "%s: link type NONE (no link-layer header, e.g. a tun device) is not "
 				       "Ethernet: packet programs need Ethernet frames",
 			l->name);
 		return -EPROTONOSUPPORT;
 	default:
-		set_err(err, err_size, "%s: link type ARPHRD %u is not Ethernet: packet programs need Ethernet "
+		net_errf(err, err_size, "%s: link type ARPHRD %u is not Ethernet: packet programs need Ethernet "
 				       "frames",
 			l->name, (unsigned)ifr.ifr_hwaddr.sa_family);
 		return -EPROTONOSUPPORT;
@@ -104,13 +92,13 @@ struct net_live *net_live_open(const char *ifname, const struct net_live_opts *o
 	if (opts)
 		o = *opts;
 	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
-		set_err(err, err_size, "'%s': not an interface name", ifname ? ifname : "");
+		net_errf(err, err_size, "'%s': not an interface name", ifname ? ifname : "");
 		errno = EINVAL;
 		return NULL;
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
-		set_err(err, err_size, "%s: out of memory", ifname);
+		net_errf(err, err_size, "%s: out of memory", ifname);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -123,7 +111,7 @@ struct net_live *net_live_open(const char *ifname, const struct net_live_opts *o
 	l->timeout_ms = o.timeout_ms ? (int)o.timeout_ms : 100;
 	if (o.timeout_ms > 60000 || l->block_size % (uint32_t)getpagesize() || l->block_size > 1u << 28 ||
 	    l->block_nr > 4096) {
-		set_err(err, err_size, "%s: bad ring geometry (block size a multiple of the page size up to "
+		net_errf(err, err_size, "%s: bad ring geometry (block size a multiple of the page size up to "
 				       "256 MiB, at most 4096 blocks, timeout up to 60 s)",
 			ifname);
 		e = EINVAL;
@@ -132,13 +120,13 @@ struct net_live *net_live_open(const char *ifname, const struct net_live_opts *o
 	l->ifindex = if_nametoindex(ifname);
 	if (!l->ifindex) {
 		e = errno == ENODEV || errno == ENXIO ? ENODEV : errno;
-		set_err(err, err_size, "%s: no such interface", ifname);
+		net_errf(err, err_size, "%s: no such interface", ifname);
 		goto fail;
 	}
 	l->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	if (l->fd < 0) {
 		e = errno;
-		set_err(err, err_size, "%s: cannot open a packet socket: %s%s", ifname, strerror(e),
+		net_errf(err, err_size, "%s: cannot open a packet socket: %s%s", ifname, strerror(e),
 			e == EPERM ? " (live capture needs CAP_NET_RAW)" : "");
 		goto fail;
 	}
@@ -148,7 +136,7 @@ struct net_live *net_live_open(const char *ifname, const struct net_live_opts *o
 	int v = TPACKET_V3;
 	if (setsockopt(l->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0) {
 		e = errno;
-		set_err(err, err_size, "%s: TPACKET_V3 refused: %s", ifname, strerror(e));
+		net_errf(err, err_size, "%s: TPACKET_V3 refused: %s", ifname, strerror(e));
 		goto fail;
 	}
 	struct tpacket_req3 req;
@@ -161,7 +149,7 @@ struct net_live *net_live_open(const char *ifname, const struct net_live_opts *o
 	req.tp_feature_req_word = TP_FT_REQ_FILL_RXHASH;
 	if (setsockopt(l->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0) {
 		e = errno;
-		set_err(err, err_size, "%s: cannot set up the receive ring (%u blocks of %u bytes): %s", ifname,
+		net_errf(err, err_size, "%s: cannot set up the receive ring (%u blocks of %u bytes): %s", ifname,
 			l->block_nr, l->block_size, strerror(e));
 		goto fail;
 	}
@@ -171,7 +159,7 @@ struct net_live *net_live_open(const char *ifname, const struct net_live_opts *o
 		l->ring = mmap(NULL, l->ring_size, PROT_READ | PROT_WRITE, MAP_SHARED, l->fd, 0);
 	if (l->ring == MAP_FAILED) {
 		e = errno;
-		set_err(err, err_size, "%s: cannot map the receive ring: %s", ifname, strerror(e));
+		net_errf(err, err_size, "%s: cannot map the receive ring: %s", ifname, strerror(e));
 		goto fail;
 	}
 	struct sockaddr_ll sll;
@@ -181,7 +169,7 @@ struct net_live *net_live_open(const char *ifname, const struct net_live_opts *o
 	sll.sll_ifindex = (int)l->ifindex;
 	if (bind(l->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		e = errno;
-		set_err(err, err_size, "%s: cannot bind the packet socket: %s", ifname, strerror(e));
+		net_errf(err, err_size, "%s: cannot bind the packet socket: %s", ifname, strerror(e));
 		goto fail;
 	}
 	if (o.promisc) {
@@ -191,14 +179,14 @@ struct net_live *net_live_open(const char *ifname, const struct net_live_opts *o
 		mr.mr_type = PACKET_MR_PROMISC;
 		if (setsockopt(l->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
 			e = errno;
-			set_err(err, err_size, "%s: cannot enter promiscuous mode: %s", ifname, strerror(e));
+			net_errf(err, err_size, "%s: cannot enter promiscuous mode: %s", ifname, strerror(e));
 			goto fail;
 		}
 	}
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->wake_fd < 0) {
 		e = errno;
-		set_err(err, err_size, "%s: eventfd: %s", ifname, strerror(e));
+		net_errf(err, err_size, "%s: eventfd: %s", ifname, strerror(e));
 		goto fail;
 	}
 	return l;
@@ -261,7 +249,7 @@ int net_live_next(struct net_live *l, struct net_pkt *pkts, size_t max, char *er
 				if (errno == EINTR)
 					return 0;
 				int e = errno;
-				set_err(err, err_size, "%s: poll: %s", l->name, strerror(e));
+				net_errf(err, err_size, "%s: poll: %s", l->name, strerror(e));
 				return -e;
 			}
 			if (pfd[0].revents & POLLERR) {
@@ -269,7 +257,7 @@ int net_live_next(struct net_live *l, struct net_pkt *pkts, size_t max, char *er
 				socklen_t len = sizeof(e);
 				getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &e, &len);
 				if (e == ENETDOWN || e == ENODEV || e == ENXIO) {
-					set_err(err, err_size, "%s: interface went away: %s", l->name, strerror(e));
+					net_errf(err, err_size, "%s: interface went away: %s", l->name, strerror(e));
 					return -e;
 				}
 			}

@@ -81,4 +81,7 @@ int net_sink_write(struct net_sink *sink, const void *data, uint32_t len, uint64
 /** Flush and close; 0 or -errno (a failed flush is reported, never lost silently). */
 int net_sink_close(struct net_sink *sink);
 
+/* Internal to src/net: format one error line into err (NULL or size 0: nothing). */
+void net_errf(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif /* USERBPF_NET_H */

@@ -21,31 +21,19 @@ struct net_sink {
 	int err; /* first write error (-errno) */
 };
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !err_size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_size, fmt, ap);
-	va_end(ap);
-}
-
 struct net_sink *net_sink_open(const char *path, uint32_t snaplen, char *err, size_t err_size)
 {
 	struct net_sink *s;
 	int e;
 
 	if (!path || !*path) {
-		set_err(err, err_size, "empty output file name");
+		net_errf(err, err_size, "empty output file name");
 		errno = EINVAL;
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		set_err(err, err_size, "%s: out of memory", path);
+		net_errf(err, err_size, "%s: out of memory", path);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -53,7 +41,7 @@ struct net_sink *net_sink_open(const char *path, uint32_t snaplen, char *err, si
 	s->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, (int)s->snaplen, PCAP_TSTAMP_PRECISION_NANO);
 	if (!s->dead) {
 		free(s);
-		set_err(err, err_size, "%s: out of memory", path);
+		net_errf(err, err_size, "%s: out of memory", path);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -61,7 +49,7 @@ struct net_sink *net_sink_open(const char *path, uint32_t snaplen, char *err, si
 	s->dump = pcap_dump_open(s->dead, path);
 	if (!s->dump) {
 		e = errno ? errno : EIO;
-		set_err(err, err_size, "%s: cannot create it: %s", path, strerror(e));
+		net_errf(err, err_size, "%s: cannot create it: %s", path, strerror(e));
 		pcap_close(s->dead);
 		free(s);
 		errno = e;

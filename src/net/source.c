@@ -35,18 +35,6 @@ struct net_src {
 	struct net_live *live;
 };
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !err_size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_size, fmt, ap);
-	va_end(ap);
-}
-
 static const char *display_name(const char *path)
 {
 	return strcmp(path, "-") == 0 ? "<stdin>" : path;
@@ -68,14 +56,14 @@ struct net_src *net_src_open_file(const char *path, char *err, size_t err_size)
 	int dlt;
 
 	if (!path || !*path) {
-		set_err(err, err_size, "empty capture file name");
+		net_errf(err, err_size, "empty capture file name");
 		errno = EINVAL;
 		return NULL;
 	}
 	src = calloc(1, sizeof(*src));
 	if (!src || !(src->name = strdup(display_name(path)))) {
 		free(src);
-		set_err(err, err_size, "%s: out of memory", display_name(path));
+		net_errf(err, err_size, "%s: out of memory", display_name(path));
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -85,9 +73,9 @@ struct net_src *net_src_open_file(const char *path, char *err, size_t err_size)
 		int e = errno;
 		/* libpcap reports an unreadable file with strerror and a bad header with its own words. */
 		if (e == ENOENT || e == EACCES || e == EISDIR || e == ENOTDIR || e == ENOMEM)
-			set_err(err, err_size, "%s: %s", src->name, strerror(e));
+			net_errf(err, err_size, "%s: %s", src->name, strerror(e));
 		else
-			set_err(err, err_size, "%s: not a pcap or pcapng capture: %s", src->name,
+			net_errf(err, err_size, "%s: not a pcap or pcapng capture: %s", src->name,
 				strip_path(perr, path));
 		if (e != ENOENT && e != EACCES && e != EISDIR && e != ENOTDIR && e != ENOMEM)
 			e = EINVAL;
@@ -100,7 +88,7 @@ struct net_src *net_src_open_file(const char *path, char *err, size_t err_size)
 	if (dlt != DLT_EN10MB) {
 		const char *dn = pcap_datalink_val_to_name(dlt);
 		const char *dd = pcap_datalink_val_to_description(dlt);
-		set_err(err, err_size, "%s: link type %s%s%s%s (%d) is not Ethernet: packet programs need "
+		net_errf(err, err_size, "%s: link type %s%s%s%s (%d) is not Ethernet: packet programs need "
 				       "Ethernet frames",
 			src->name, dn ? dn : "unknown", dd ? " (" : "", dd ? dd : "", dd ? ")" : "", dlt);
 		net_src_close(src);
@@ -116,7 +104,7 @@ struct net_src *net_src_open_live(const char *ifname, const struct net_live_opts
 	struct net_src *src = calloc(1, sizeof(*src));
 	if (!src || !(src->name = strdup(ifname ? ifname : ""))) {
 		free(src);
-		set_err(err, err_size, "%s: out of memory", ifname ? ifname : "");
+		net_errf(err, err_size, "%s: out of memory", ifname ? ifname : "");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -152,7 +140,7 @@ static void damage_err(const struct net_src *src, uint64_t count, char *err, siz
 {
 	const char *msg = pcap_geterr(src->pcap);
 	const char *what = strstr(msg, "truncated") ? "truncated packet record" : "corrupt packet record";
-	set_err(err, err_size, "%s: %s after %llu packet%s (%s)", src->name, what, (unsigned long long)count,
+	net_errf(err, err_size, "%s: %s after %llu packet%s (%s)", src->name, what, (unsigned long long)count,
 		count == 1 ? "" : "s", msg);
 }
 
@@ -161,7 +149,7 @@ static int file_next(struct net_src *src, struct net_pkt *pkts, size_t max, char
 	size_t n = 0, used = 0;
 
 	if (src->damage[0]) {
-		set_err(err, err_size, "%s", src->damage);
+		net_errf(err, err_size, "%s", src->damage);
 		src->damage[0] = '\0';
 		return -EIO;
 	}
@@ -170,7 +158,7 @@ static int file_next(struct net_src *src, struct net_pkt *pkts, size_t max, char
 	if (max > src->offs_cap) {
 		size_t *o = realloc(src->offs, max * sizeof(*o));
 		if (!o) {
-			set_err(err, err_size, "%s: out of memory", src->name);
+			net_errf(err, err_size, "%s: out of memory", src->name);
 			return -ENOMEM;
 		}
 		src->offs = o;
@@ -192,7 +180,7 @@ static int file_next(struct net_src *src, struct net_pkt *pkts, size_t max, char
 			break;
 		}
 		if (grow_buf(src, used, h->caplen)) {
-			set_err(err, err_size, "%s: out of memory", src->name);
+			net_errf(err, err_size, "%s: out of memory", src->name);
 			return -ENOMEM;
 		}
 		memcpy(src->buf + used, d, h->caplen);
@@ -217,7 +205,7 @@ static int file_next(struct net_src *src, struct net_pkt *pkts, size_t max, char
 int net_src_next(struct net_src *src, struct net_pkt *pkts, size_t max, char *err, size_t err_size)
 {
 	if (!src || (!pkts && max)) {
-		set_err(err, err_size, "net_src_next: no source");
+		net_errf(err, err_size, "net_src_next: no source");
 		return -EINVAL;
 	}
 	if (max == 0)
@@ -270,4 +258,14 @@ void net_src_close(struct net_src *src)
 	free(src->offs);
 	free(src->name);
 	free(src);
+}
+
+void net_errf(char *err, size_t err_size, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err || !err_size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, err_size, fmt, ap);
+	va_end(ap);
 }
