@@ -198,13 +198,6 @@ USERBPF_API int userbpf_kpktrun__time(struct userbpf_kpktrun *run, const void *p
 				      const struct userbpf_pkt_meta *meta, uint32_t repeat, uint32_t *ns_per_run,
 				      uint32_t *retval, char *err_buf, size_t err_size);
 
-/**
- * The action a return value means for a program type, as the userbpf runner maps it (packet.h):
- * XDP 0..4 in order, anything else ABORTED; TC_ACT_SHOT/STOLEN/QUEUED/TRAP DROP, TC_ACT_REDIRECT
- * REDIRECT, anything else PASS; socket filter 0 DROP, else PASS; CGROUP_SKB bit 0 (1 PASS, 0 DROP).
- */
-USERBPF_API enum userbpf_pkt_action userbpf_kpkt_action(unsigned int prog_type, uint32_t retval);
-
 /*
  * Maps compared (kcompare.c): after the same packets ran in userbpf and in the kernel, every map of
  * the object is read on both sides, by name, and compared:

@@ -156,6 +156,14 @@ enum userbpf_pkt_action {
 
 /** "aborted", "drop", "pass", "tx", "redirect". */
 USERBPF_API const char *userbpf_pkt_action_name(enum userbpf_pkt_action action);
+/**
+ * The action return value r0 means for a program type (the 32 bits the kernel reports): XDP 0..4
+ * in order, anything else ABORTED; TC (direct action) TC_ACT_SHOT/STOLEN/QUEUED/TRAP DROP,
+ * TC_ACT_REDIRECT REDIRECT, anything else PASS; socket filter 0 DROP, else PASS; CGROUP_SKB bit 0
+ * (1 PASS, 0 DROP). Types without packets: ABORTED. The packet runner and the kernel backend both
+ * map verdicts through this function.
+ */
+USERBPF_API enum userbpf_pkt_action userbpf_pkt_action_of(unsigned int prog_type, uint32_t retval);
 
 /**
  * What the capture knows about one packet. All zero is what BPF_PROG_TEST_RUN gives a packet

@@ -12,7 +12,6 @@
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 
 #include "kern.h"
 
@@ -52,44 +51,6 @@ static bool kpkt_is_skb_type(unsigned int type)
 {
 	return type == BPF_PROG_TYPE_SCHED_CLS || type == BPF_PROG_TYPE_SCHED_ACT ||
 	       type == BPF_PROG_TYPE_SOCKET_FILTER || type == BPF_PROG_TYPE_CGROUP_SKB;
-}
-
-enum userbpf_pkt_action userbpf_kpkt_action(unsigned int prog_type, uint32_t retval)
-{
-	switch (prog_type) {
-	case BPF_PROG_TYPE_XDP:
-		switch (retval) {
-		case XDP_DROP:
-			return USERBPF_PKT_DROP;
-		case XDP_PASS:
-			return USERBPF_PKT_PASS;
-		case XDP_TX:
-			return USERBPF_PKT_TX;
-		case XDP_REDIRECT:
-			return USERBPF_PKT_REDIRECT;
-		default: /* XDP_ABORTED and anything out of range */
-			return USERBPF_PKT_ABORTED;
-		}
-	case BPF_PROG_TYPE_SCHED_CLS:
-	case BPF_PROG_TYPE_SCHED_ACT:
-		switch ((int32_t)retval) {
-		case TC_ACT_SHOT:
-		case TC_ACT_STOLEN:
-		case TC_ACT_QUEUED:
-		case TC_ACT_TRAP:
-			return USERBPF_PKT_DROP;
-		case TC_ACT_REDIRECT:
-			return USERBPF_PKT_REDIRECT;
-		default: /* OK, UNSPEC, PIPE, RECLASSIFY, REPEAT and unknown values: the packet goes on */
-			return USERBPF_PKT_PASS;
-		}
-	case BPF_PROG_TYPE_SOCKET_FILTER:
-		return retval ? USERBPF_PKT_PASS : USERBPF_PKT_DROP;
-	case BPF_PROG_TYPE_CGROUP_SKB:
-		return retval & 1 ? USERBPF_PKT_PASS : USERBPF_PKT_DROP;
-	default:
-		return USERBPF_PKT_ABORTED;
-	}
 }
 
 struct userbpf_kpktrun *userbpf_kpktrun__new(const struct userbpf_kobject *kobj, const char *prog_name,
@@ -240,7 +201,7 @@ int userbpf_kpktrun__run(struct userbpf_kpktrun *run, const void *pkt, uint32_t 
 	if (err)
 		return err;
 	res->retval = t.retval;
-	res->action = userbpf_kpkt_action(run->prog_type, t.retval);
+	res->action = userbpf_pkt_action_of(run->prog_type, t.retval);
 	res->ctx_out = &run->ctx_out;
 	res->ctx_out_size = t.ctx_size_out;
 	res->data = run->out;

@@ -329,15 +329,14 @@ static void build_skb(struct progs_pkt *p, uint32_t len, const struct userbpf_pk
 }
 
 /* The verdict of the program's type. */
-static enum userbpf_pkt_action verdict(const struct progs_pkt *p, uint64_t r0)
+enum userbpf_pkt_action userbpf_pkt_action_of(unsigned int prog_type, uint32_t retval)
 {
-	int32_t v = (int32_t)r0;
-	switch (p->prog_type) {
+	switch (prog_type) {
 	case USERBPF_PROG_TYPE_XDP:
-		return (uint32_t)r0 <= 4 ? (enum userbpf_pkt_action)(uint32_t)r0 : USERBPF_PKT_ABORTED;
+		return retval <= 4 ? (enum userbpf_pkt_action)retval : USERBPF_PKT_ABORTED;
 	case USERBPF_PROG_TYPE_SCHED_CLS:
 	case USERBPF_PROG_TYPE_SCHED_ACT:
-		switch (v) {
+		switch ((int32_t)retval) {
 		case 2: /* TC_ACT_SHOT */
 		case 4: /* TC_ACT_STOLEN */
 		case 5: /* TC_ACT_QUEUED */
@@ -349,9 +348,11 @@ static enum userbpf_pkt_action verdict(const struct progs_pkt *p, uint64_t r0)
 			return USERBPF_PKT_PASS;
 		}
 	case USERBPF_PROG_TYPE_SOCKET_FILTER:
-		return (uint32_t)r0 ? USERBPF_PKT_PASS : USERBPF_PKT_DROP;
-	default: /* CGROUP_SKB: bit 0 allows, bit 1 (congestion notification) is ignored */
-		return (r0 & 1) ? USERBPF_PKT_PASS : USERBPF_PKT_DROP;
+		return retval ? USERBPF_PKT_PASS : USERBPF_PKT_DROP;
+	case USERBPF_PROG_TYPE_CGROUP_SKB: /* bit 0 allows, bit 1 (congestion notification) is ignored */
+		return (retval & 1) ? USERBPF_PKT_PASS : USERBPF_PKT_DROP;
+	default:
+		return USERBPF_PKT_ABORTED;
 	}
 }
 
@@ -439,7 +440,7 @@ int userbpf_pktrun__run(struct userbpf_pktrun *run, const void *pkt, uint32_t le
 	pkt_cur = saved;
 
 	res->retval = err ? 0 : p->ropts.retval;
-	res->action = err ? USERBPF_PKT_ABORTED : verdict(p, p->ropts.retval);
+	res->action = err ? USERBPF_PKT_ABORTED : userbpf_pkt_action_of(p->prog_type, (uint32_t)p->ropts.retval);
 	fill_ctx_out(p);
 	res->ctx_out = &p->ctx_out;
 	res->ctx_out_size = p->xdp ? sizeof(struct userbpf_xdp_md) : sizeof(struct userbpf_sk_buff);
