@@ -540,11 +540,7 @@ static uint64_t h_l4_csum_replace(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 int userbpf_helpers__add_kernel(struct userbpf_helpers *helpers)
 {
 	/* Numbers from the kernel's enum bpf_func_id (include/uapi/linux/bpf.h). */
-	static const struct {
-		uint32_t id;
-		const char *name;
-		userbpf_helper_fn fn;
-	} tab[] = {
+	static const struct helpers_def tab[] = {
 	    {4, "probe_read", h_probe_read},
 	    {6, "trace_printk", h_trace_printk},
 	    {10, "l3_csum_replace", h_l3_csum_replace},
@@ -563,12 +559,5 @@ int userbpf_helpers__add_kernel(struct userbpf_helpers *helpers)
 	    {181, "loop", h_loop},
 	    {182, "strncmp", h_strncmp},
 	};
-	if (!helpers)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		int err = userbpf_helpers__add(helpers, tab[i].id, tab[i].name, tab[i].fn, NULL);
-		if (err)
-			return err;
-	}
-	return 0;
+	return helpers_add_table(helpers, tab, sizeof(tab) / sizeof(tab[0]));
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "maps/map.h"
+#include "vm/vm.h"
 
 #define MAP(r) ((struct userbpf_map *)(uintptr_t)(r))
 #define PTR(r) ((void *)(uintptr_t)(r))
@@ -143,11 +144,7 @@ static uint64_t h_spin_unlock(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 	return 0;
 }
 
-static const struct {
-	uint32_t id;
-	const char *name;
-	userbpf_helper_fn fn;
-} map_helpers[] = {
+static const struct helpers_def map_helpers[] = {
     {1, "map_lookup_elem", h_map_lookup_elem},
     {2, "map_update_elem", h_map_update_elem},
     {3, "map_delete_elem", h_map_delete_elem},
@@ -167,13 +164,5 @@ static const struct {
 
 int userbpf_helpers__add_maps(struct userbpf_helpers *h)
 {
-	if (!h)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(map_helpers) / sizeof(map_helpers[0]); i++) {
-		int err =
-		    userbpf_helpers__add(h, map_helpers[i].id, map_helpers[i].name, map_helpers[i].fn, NULL);
-		if (err)
-			return err;
-	}
-	return 0;
+	return helpers_add_table(h, map_helpers, sizeof(map_helpers) / sizeof(map_helpers[0]));
 }

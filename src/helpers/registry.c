@@ -153,14 +153,22 @@ static uint64_t get_smp_processor_id(uint64_t r1, uint64_t r2, uint64_t r3, uint
 	return userbpf_this_cpu();
 }
 
+int helpers_add_table(struct userbpf_helpers *helpers, const struct helpers_def *tab, size_t n)
+{
+	if (!helpers)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int err = userbpf_helpers__add(helpers, tab[i].id, tab[i].name, tab[i].fn, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int userbpf_helpers__add_std(struct userbpf_helpers *helpers)
 {
 	/* Numbers from the kernel's enum bpf_func_id (include/uapi/linux/bpf.h). */
-	static const struct {
-		uint32_t id;
-		const char *name;
-		userbpf_helper_fn fn;
-	} std[] = {
+	static const struct helpers_def std[] = {
 	    {5, "ktime_get_ns", ktime_get_ns},
 	    {7, "get_prandom_u32", get_prandom_u32},
 	    {8, "get_smp_processor_id", get_smp_processor_id},
@@ -168,12 +176,5 @@ int userbpf_helpers__add_std(struct userbpf_helpers *helpers)
 	    {160, "ktime_get_coarse_ns", ktime_get_coarse_ns},
 	    {208, "ktime_get_tai_ns", ktime_get_tai_ns},
 	};
-	if (!helpers)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
-		int err = userbpf_helpers__add(helpers, std[i].id, std[i].name, std[i].fn, NULL);
-		if (err)
-			return err;
-	}
-	return 0;
+	return helpers_add_table(helpers, std, sizeof(std) / sizeof(std[0]));
 }

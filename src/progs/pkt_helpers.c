@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "progs/pkt.h"
+#include "vm/vm.h"
 #include "userbpf/maps.h"
 #include "userbpf/object.h"
 
@@ -528,35 +529,24 @@ static uint64_t h_xdp_store_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 
 int userbpf_helpers__add_packet(struct userbpf_helpers *helpers)
 {
-	static const struct {
-		uint32_t id;
-		const char *name;
-		userbpf_helper_fn fn;
-	} tab[] = {
-	    {9, "bpf_skb_store_bytes", h_skb_store_bytes},
-	    {18, "bpf_skb_vlan_push", h_skb_vlan_push},
-	    {19, "bpf_skb_vlan_pop", h_skb_vlan_pop},
-	    {23, "bpf_redirect", h_redirect},
-	    {26, "bpf_skb_load_bytes", h_skb_load_bytes},
-	    {34, "bpf_get_hash_recalc", h_get_hash_recalc},
-	    {38, "bpf_skb_change_tail", h_skb_change_tail},
-	    {39, "bpf_skb_pull_data", h_skb_pull_data},
-	    {43, "bpf_skb_change_head", h_skb_change_head},
-	    {44, "bpf_xdp_adjust_head", h_xdp_adjust_head},
-	    {51, "bpf_redirect_map", h_redirect_map},
-	    {54, "bpf_xdp_adjust_meta", h_xdp_adjust_meta},
-	    {65, "bpf_xdp_adjust_tail", h_xdp_adjust_tail},
-	    {68, "bpf_skb_load_bytes_relative", h_skb_load_bytes_relative},
-	    {188, "bpf_xdp_get_buff_len", h_xdp_get_buff_len},
-	    {189, "bpf_xdp_load_bytes", h_xdp_load_bytes},
-	    {190, "bpf_xdp_store_bytes", h_xdp_store_bytes},
+	static const struct helpers_def tab[] = {
+	    {9, "skb_store_bytes", h_skb_store_bytes},
+	    {18, "skb_vlan_push", h_skb_vlan_push},
+	    {19, "skb_vlan_pop", h_skb_vlan_pop},
+	    {23, "redirect", h_redirect},
+	    {26, "skb_load_bytes", h_skb_load_bytes},
+	    {34, "get_hash_recalc", h_get_hash_recalc},
+	    {38, "skb_change_tail", h_skb_change_tail},
+	    {39, "skb_pull_data", h_skb_pull_data},
+	    {43, "skb_change_head", h_skb_change_head},
+	    {44, "xdp_adjust_head", h_xdp_adjust_head},
+	    {51, "redirect_map", h_redirect_map},
+	    {54, "xdp_adjust_meta", h_xdp_adjust_meta},
+	    {65, "xdp_adjust_tail", h_xdp_adjust_tail},
+	    {68, "skb_load_bytes_relative", h_skb_load_bytes_relative},
+	    {188, "xdp_get_buff_len", h_xdp_get_buff_len},
+	    {189, "xdp_load_bytes", h_xdp_load_bytes},
+	    {190, "xdp_store_bytes", h_xdp_store_bytes},
 	};
-	if (!helpers)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		int err = userbpf_helpers__add(helpers, tab[i].id, tab[i].name, tab[i].fn, NULL);
-		if (err)
-			return err;
-	}
-	return 0;
+	return helpers_add_table(helpers, tab, sizeof(tab) / sizeof(tab[0]));
 }

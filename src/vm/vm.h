@@ -259,4 +259,13 @@ struct helpers_entry {
 /* The entry of helper `id`, or NULL. */
 USERBPF_HIDDEN const struct helpers_entry *helpers_find(const struct userbpf_helpers *helpers, uint32_t id);
 
+/* One row of a table of helpers with the kernel's numbers, registered with helpers_add_table(). */
+struct helpers_def {
+	uint32_t id;
+	const char *name;
+	userbpf_helper_fn fn;
+};
+/* Register every row (cookie NULL); -EINVAL for NULL helpers, else the first failure of __add. */
+USERBPF_HIDDEN int helpers_add_table(struct userbpf_helpers *helpers, const struct helpers_def *tab, size_t n);
+
 #endif /* USERBPF_VM_H */

@@ -690,8 +690,8 @@ TEST(helpers_need_a_running_packet)
 	struct userbpf_helpers *h = userbpf_helpers__new();
 	CHECK(h && userbpf_helpers__add_packet(h) == 0);
 	CHECK_EQ_INT(userbpf_helpers__add_packet(h), -EEXIST);
-	CHECK_STR(userbpf_helpers__name(h, 190), "bpf_xdp_store_bytes");
-	CHECK_STR(userbpf_helpers__name(h, 68), "bpf_skb_load_bytes_relative");
+	CHECK_STR(userbpf_helpers__name(h, 190), "xdp_store_bytes");
+	CHECK_STR(userbpf_helpers__name(h, 68), "skb_load_bytes_relative");
 	CHECK_EQ_INT(userbpf_helpers__add_packet(NULL), -EINVAL);
 	static const struct {
 		int id;
