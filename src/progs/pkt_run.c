@@ -426,7 +426,7 @@ int userbpf_pktrun__run(struct userbpf_pktrun *run, const void *pkt, uint32_t le
 		p->data_meta = p->data;
 	}
 	progs_pkt_sync(p);
-	if (p->maps_grow && collect_regions(p)) {
+	if (p->maps_grow && !p->fast && collect_regions(p)) { /* only the checked engine reads regions */
 		errf(err_buf, err_size, "packet runner: out of memory");
 		return -ENOMEM;
 	}
